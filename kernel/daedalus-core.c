@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * daedalus-v4l2: a V4L2 memory-to-memory stateful video decoder whose
+ * decoding runs in a userspace daemon reached through /dev/daedalus-v4l2.
+ *
+ * This file registers the platform device and, in its probe, the V4L2 and
+ * media devices, the decoder video node and the daemon bridge.
+ */
+#include <linux/dma-mapping.h>
+#include <linux/module.h>
+#include <linux/platform_device.h>
+#include <linux/slab.h>
+
+#include "daedalus.h"
+
+static int video_nr = -1;
+module_param(video_nr, int, 0444);
+MODULE_PARM_DESC(video_nr, "video node number, e.g. 10 for /dev/video10 (default: first free)");
+
+unsigned int daedalus_capture_mem;
+module_param_named(capture_mem, daedalus_capture_mem, uint, 0444);
+MODULE_PARM_DESC(capture_mem, "CAPTURE buffer memory: 0 = dma-contig (default), 1 = dma-sg, 2 = vmalloc");
+
+static struct platform_device *daedalus_pdev;
+
+/* The last reference to the V4L2 device goes: nothing can reach us now. */
+static void daedalus_release(struct v4l2_device *v4l2_dev)
+{
+	struct daedalus_dev *ddev = container_of(v4l2_dev, struct daedalus_dev, v4l2_dev);
+
+	media_device_cleanup(&ddev->mdev);
+	kfree(ddev);
+}
+
+static void daedalus_init_vdev(struct daedalus_dev *ddev)
+{
+	struct video_device *vdev = &ddev->vdev;
+
+	strscpy(vdev->name, DAEDALUS_CARD, sizeof(vdev->name));
+	vdev->vfl_dir = VFL_DIR_M2M;
+	vdev->fops = &daedalus_fops;
+	vdev->ioctl_ops = &daedalus_ioctl_ops;
+	vdev->device_caps = V4L2_CAP_VIDEO_M2M_MPLANE | V4L2_CAP_STREAMING;
+	/* Locking is per open handle (see daedalus_ioctl), not per device. */
+	vdev->lock = NULL;
+	vdev->release = video_device_release_empty;
+	vdev->v4l2_dev = &ddev->v4l2_dev;
+	video_set_drvdata(vdev, ddev);
+}
+
+static int daedalus_probe(struct platform_device *pdev)
+{
+	struct daedalus_dev *ddev;
+	int ret;
+
+	ret = dma_coerce_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	if (ret)
+		return ret;
+
+	ddev = kzalloc(sizeof(*ddev), GFP_KERNEL);
+	if (!ddev)
+		return -ENOMEM;
+	ddev->dev = &pdev->dev;
+	atomic_set(&ddev->contexts, 0);
+
+	ddev->mdev.dev = &pdev->dev;
+	strscpy(ddev->mdev.model, DAEDALUS_CARD, sizeof(ddev->mdev.model));
+	strscpy(ddev->mdev.bus_info, "platform:" DAEDALUS_NAME, sizeof(ddev->mdev.bus_info));
+	media_device_init(&ddev->mdev);
+	ddev->v4l2_dev.mdev = &ddev->mdev;
+
+	ret = v4l2_device_register(&pdev->dev, &ddev->v4l2_dev);
+	if (ret) {
+		media_device_cleanup(&ddev->mdev);
+		kfree(ddev);
+		return ret;
+	}
+	/* From here on the V4L2 device's refcount owns ddev. */
+	ddev->v4l2_dev.release = daedalus_release;
+
+	ret = daedalus_bridge_register(ddev);
+	if (ret)
+		goto err_v4l2;
+
+	daedalus_init_vdev(ddev);
+	ret = video_register_device(&ddev->vdev, VFL_TYPE_VIDEO, video_nr);
+	if (ret) {
+		v4l2_err(&ddev->v4l2_dev, "cannot register the video node: %d\n", ret);
+		goto err_bridge;
+	}
+
+	ret = daedalus_media_register(ddev);
+	if (ret) {
+		v4l2_err(&ddev->v4l2_dev, "cannot register the media device: %d\n", ret);
+		goto err_vdev;
+	}
+
+	daedalus_debugfs_init(ddev);
+	platform_set_drvdata(pdev, ddev);
+	v4l2_info(&ddev->v4l2_dev, "decoder %s, bridge /dev/%s\n",
+		  video_device_node_name(&ddev->vdev), DAEDALUS_BRIDGE_NAME);
+	return 0;
+
+err_vdev:
+	video_unregister_device(&ddev->vdev);
+err_bridge:
+	daedalus_bridge_unregister(ddev);
+err_v4l2:
+	v4l2_device_unregister(&ddev->v4l2_dev);
+	v4l2_device_put(&ddev->v4l2_dev);
+	return ret;
+}
+
+static void daedalus_remove(struct platform_device *pdev)
+{
+	struct daedalus_dev *ddev = platform_get_drvdata(pdev);
+
+	daedalus_debugfs_exit(ddev);
+	daedalus_media_unregister(ddev);
+	video_unregister_device(&ddev->vdev);
+	daedalus_bridge_unregister(ddev);
+	v4l2_device_unregister(&ddev->v4l2_dev);
+	v4l2_device_put(&ddev->v4l2_dev);
+}
+
+static struct platform_driver daedalus_driver = {
+	.probe = daedalus_probe,
+	.DAEDALUS_PLATFORM_REMOVE = daedalus_remove,
+	.driver = {
+		.name = DAEDALUS_NAME,
+		/* Unbinding under open handles would pull the device away. */
+		.suppress_bind_attrs = true,
+	},
+};
+
+static int __init daedalus_init(void)
+{
+	int ret;
+
+	if (daedalus_capture_mem > 2) {
+		pr_err(DAEDALUS_NAME ": capture_mem=%u: expected 0, 1 or 2\n",
+		       daedalus_capture_mem);
+		return -EINVAL;
+	}
+
+	ret = platform_driver_register(&daedalus_driver);
+	if (ret)
+		return ret;
+
+	daedalus_pdev = platform_device_register_simple(DAEDALUS_NAME, PLATFORM_DEVID_NONE,
+							NULL, 0);
+	if (IS_ERR(daedalus_pdev)) {
+		platform_driver_unregister(&daedalus_driver);
+		return PTR_ERR(daedalus_pdev);
+	}
+	/* A failed probe leaves the device unbound: fail the load, not later. */
+	if (!platform_get_drvdata(daedalus_pdev)) {
+		platform_device_unregister(daedalus_pdev);
+		platform_driver_unregister(&daedalus_driver);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static void __exit daedalus_exit(void)
+{
+	platform_device_unregister(daedalus_pdev);
+	platform_driver_unregister(&daedalus_driver);
+}
+
+module_init(daedalus_init);
+module_exit(daedalus_exit);
+
+MODULE_DESCRIPTION("V4L2 stateful video decoder backed by a userspace daemon");
+MODULE_AUTHOR("The daedalus-v4l2 developers");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(DAEDALUS_VERSION);

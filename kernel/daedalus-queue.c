@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The two vb2 queues of every open handle: OUTPUT carries the bitstream,
+ * CAPTURE the decoded frames. Written on vb2 directly, as Debian's kernels
+ * have no v4l2-mem2mem; one consequence is that both queues share one mmap
+ * offset space, split at DAEDALUS_CAP_MMAP_BASE.
+ */
+#include <linux/list.h>
+#include <media/videobuf2-dma-contig.h>
+#include <media/videobuf2-dma-sg.h>
+#include <media/videobuf2-vmalloc.h>
+
+#include "daedalus.h"
+
+static const struct v4l2_pix_format_mplane *daedalus_queue_fmt(struct vb2_queue *vq)
+{
+	struct daedalus_ctx *ctx = vb2_get_drv_priv(vq);
+
+	return V4L2_TYPE_IS_OUTPUT(vq->type) ? &ctx->out_fmt : &ctx->cap_fmt;
+}
+
+static struct list_head *daedalus_queue_pending(struct vb2_queue *vq)
+{
+	struct daedalus_ctx *ctx = vb2_get_drv_priv(vq);
+
+	return V4L2_TYPE_IS_OUTPUT(vq->type) ? &ctx->out_pending : &ctx->cap_pending;
+}
+
+static int daedalus_queue_setup(struct vb2_queue *vq, unsigned int *nbuffers,
+				unsigned int *nplanes, unsigned int sizes[],
+				struct device *alloc_devs[])
+{
+	const struct v4l2_pix_format_mplane *pix = daedalus_queue_fmt(vq);
+	unsigned int i;
+
+	/* CREATE_BUFS: the client's sizes must hold the current format. */
+	if (*nplanes) {
+		if (*nplanes != pix->num_planes)
+			return -EINVAL;
+		for (i = 0; i < pix->num_planes; i++)
+			if (sizes[i] < pix->plane_fmt[i].sizeimage)
+				return -EINVAL;
+		return 0;
+	}
+
+	*nplanes = pix->num_planes;
+	for (i = 0; i < pix->num_planes; i++)
+		sizes[i] = pix->plane_fmt[i].sizeimage;
+	return 0;
+}
+
+static int daedalus_buf_out_validate(struct vb2_buffer *vb)
+{
+	struct vb2_v4l2_buffer *vbuf = to_vb2_v4l2_buffer(vb);
+
+	if (vbuf->field == V4L2_FIELD_ANY)
+		vbuf->field = V4L2_FIELD_NONE;
+	return vbuf->field == V4L2_FIELD_NONE ? 0 : -EINVAL;
+}
+
+static int daedalus_buf_prepare(struct vb2_buffer *vb)
+{
+	const struct v4l2_pix_format_mplane *pix = daedalus_queue_fmt(vb->vb2_queue);
+	unsigned int i;
+
+	/* Bitstream buffers hold any amount; frames must fit their plane. */
+	if (V4L2_TYPE_IS_OUTPUT(vb->type))
+		return 0;
+	for (i = 0; i < pix->num_planes; i++)
+		if (vb2_plane_size(vb, i) < pix->plane_fmt[i].sizeimage)
+			return -EINVAL;
+	return 0;
+}
+
+static void daedalus_buf_queue(struct vb2_buffer *vb)
+{
+	struct daedalus_ctx *ctx = vb2_get_drv_priv(vb->vb2_queue);
+	struct daedalus_buf *buf = to_daedalus_buf(to_vb2_v4l2_buffer(vb));
+	unsigned long flags;
+
+	spin_lock_irqsave(&ctx->buf_lock, flags);
+	list_add_tail(&buf->list, daedalus_queue_pending(vb->vb2_queue));
+	spin_unlock_irqrestore(&ctx->buf_lock, flags);
+}
+
+static int daedalus_start_streaming(struct vb2_queue *vq, unsigned int count)
+{
+	return 0;
+}
+
+/* Every buffer the driver still holds goes back, flagged ERROR. */
+static void daedalus_stop_streaming(struct vb2_queue *vq)
+{
+	struct daedalus_ctx *ctx = vb2_get_drv_priv(vq);
+	struct daedalus_buf *buf, *tmp;
+	unsigned long flags;
+	LIST_HEAD(returned);
+
+	spin_lock_irqsave(&ctx->buf_lock, flags);
+	list_splice_init(daedalus_queue_pending(vq), &returned);
+	spin_unlock_irqrestore(&ctx->buf_lock, flags);
+
+	list_for_each_entry_safe(buf, tmp, &returned, list) {
+		list_del(&buf->list);
+		vb2_buffer_done(&buf->vb.vb2_buf, VB2_BUF_STATE_ERROR);
+	}
+}
+
+static const struct vb2_ops daedalus_qops = {
+	.queue_setup = daedalus_queue_setup,
+	.buf_out_validate = daedalus_buf_out_validate,
+	.buf_prepare = daedalus_buf_prepare,
+	.buf_queue = daedalus_buf_queue,
+	.start_streaming = daedalus_start_streaming,
+	.stop_streaming = daedalus_stop_streaming,
+	DAEDALUS_VB2_WAIT_OPS
+};
+
+static const struct vb2_mem_ops *daedalus_capture_mem_ops(void)
+{
+	switch (daedalus_capture_mem) {
+	case 1:
+		return &vb2_dma_sg_memops;
+	case 2:
+		return &vb2_vmalloc_memops;
+	default:
+		return &vb2_dma_contig_memops;
+	}
+}
+
+static int daedalus_queue_init_one(struct daedalus_ctx *ctx, struct vb2_queue *q,
+				   u32 type, const struct vb2_mem_ops *mem_ops)
+{
+	q->type = type;
+	q->io_modes = VB2_MMAP | VB2_DMABUF;
+	q->drv_priv = ctx;
+	q->buf_struct_size = sizeof(struct daedalus_buf);
+	q->ops = &daedalus_qops;
+	q->mem_ops = mem_ops;
+	q->timestamp_flags = V4L2_BUF_FLAG_TIMESTAMP_COPY;
+	q->lock = &ctx->lock;
+	q->dev = ctx->dev->dev;
+	return vb2_queue_init(q);
+}
+
+/**
+ * daedalus_queues_init - set up both queues of a new handle
+ * @ctx: the handle
+ *
+ * Bitstream buffers are CPU-only, so vmalloc serves them; frame buffers
+ * use the memory chosen by the capture_mem module parameter.
+ *
+ * Return: 0 or a negative errno.
+ */
+int daedalus_queues_init(struct daedalus_ctx *ctx)
+{
+	int ret;
+
+	ret = daedalus_queue_init_one(ctx, &ctx->out_q, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE,
+				      &vb2_vmalloc_memops);
+	if (ret)
+		return ret;
+	ret = daedalus_queue_init_one(ctx, &ctx->cap_q, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE,
+				      daedalus_capture_mem_ops());
+	if (ret)
+		vb2_queue_release(&ctx->out_q);
+	return ret;
+}
+
+/**
+ * daedalus_queue_for - the queue a buffer type addresses
+ * @ctx: the handle
+ * @type: V4L2_BUF_TYPE_* from userspace
+ *
+ * Return: the queue, or NULL for a type this node does not have.
+ */
+struct vb2_queue *daedalus_queue_for(struct daedalus_ctx *ctx, u32 type)
+{
+	switch (type) {
+	case V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE:
+		return &ctx->out_q;
+	case V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE:
+		return &ctx->cap_q;
+	default:
+		return NULL;
+	}
+}
+
+/**
+ * daedalus_queue_fix_offsets - move CAPTURE mmap offsets above OUTPUT's
+ * @q: the queue @buf belongs to
+ * @buf: a buffer just filled in by vb2 for userspace
+ */
+void daedalus_queue_fix_offsets(struct vb2_queue *q, struct v4l2_buffer *buf)
+{
+	unsigned int i;
+
+	if (V4L2_TYPE_IS_OUTPUT(q->type) || buf->memory != V4L2_MEMORY_MMAP)
+		return;
+	for (i = 0; i < buf->length; i++)
+		buf->m.planes[i].m.mem_offset += DAEDALUS_CAP_MMAP_BASE;
+}

@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The decoder video node: open/release, poll and mmap over both queues, and
+ * the ioctls of the stateful decoder interface
+ * (Documentation/userspace-api/media/v4l/dev-decoder.rst).
+ */
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <media/v4l2-event.h>
+#include <media/v4l2-ioctl.h>
+
+#include "daedalus.h"
+
+/* Frame buffers a client needs before the stream says how many. */
+#define DAEDALUS_DEF_MIN_CAPTURE	4
+#define DAEDALUS_MAX_MIN_BUFFERS	32
+
+static int daedalus_ctrls_init(struct daedalus_ctx *ctx)
+{
+	struct v4l2_ctrl_handler *hdl = &ctx->hdl;
+
+	v4l2_ctrl_handler_init(hdl, 2);
+	v4l2_ctrl_new_std(hdl, NULL, V4L2_CID_MIN_BUFFERS_FOR_CAPTURE,
+			  1, DAEDALUS_MAX_MIN_BUFFERS, 1, DAEDALUS_DEF_MIN_CAPTURE);
+	v4l2_ctrl_new_std(hdl, NULL, V4L2_CID_MIN_BUFFERS_FOR_OUTPUT,
+			  1, DAEDALUS_MAX_MIN_BUFFERS, 1, 1);
+	if (hdl->error) {
+		int ret = hdl->error;
+
+		v4l2_ctrl_handler_free(hdl);
+		return ret;
+	}
+	ctx->fh.ctrl_handler = hdl;
+	return 0;
+}
+
+/* The CAPTURE format follows the OUTPUT size until the stream says more. */
+static void daedalus_ctx_derive_capture(struct daedalus_ctx *ctx,
+					const struct daedalus_caps *caps)
+{
+	u32 width = ctx->out_fmt.width ?: DAEDALUS_DEF_WIDTH;
+	u32 height = ctx->out_fmt.height ?: DAEDALUS_DEF_HEIGHT;
+
+	ctx->cap_fmt.width = width;
+	ctx->cap_fmt.height = height;
+	ctx->cap_fmt.colorspace = ctx->out_fmt.colorspace;
+	ctx->cap_fmt.xfer_func = ctx->out_fmt.xfer_func;
+	ctx->cap_fmt.ycbcr_enc = ctx->out_fmt.ycbcr_enc;
+	ctx->cap_fmt.quantization = ctx->out_fmt.quantization;
+	daedalus_fmt_adjust_raw(caps, &ctx->cap_fmt);
+	ctx->visible = (struct v4l2_rect){ 0, 0, min(width, ctx->cap_fmt.width),
+					   min(height, ctx->cap_fmt.height) };
+}
+
+static void daedalus_ctx_default_formats(struct daedalus_ctx *ctx)
+{
+	struct daedalus_caps caps;
+
+	daedalus_bridge_caps(ctx->dev, &caps);
+	ctx->out_fmt = (struct v4l2_pix_format_mplane){
+		.pixelformat = V4L2_PIX_FMT_H264,
+		.width = DAEDALUS_DEF_WIDTH,
+		.height = DAEDALUS_DEF_HEIGHT,
+		.colorspace = V4L2_COLORSPACE_REC709,
+	};
+	daedalus_fmt_adjust_coded(&caps, &ctx->out_fmt);
+	ctx->cap_fmt = (struct v4l2_pix_format_mplane){ .pixelformat = V4L2_PIX_FMT_NV12 };
+	daedalus_ctx_derive_capture(ctx, &caps);
+}
+
+static int daedalus_open(struct file *file)
+{
+	struct daedalus_dev *ddev = video_drvdata(file);
+	struct daedalus_ctx *ctx;
+	int ret;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return -ENOMEM;
+	ctx->dev = ddev;
+	mutex_init(&ctx->lock);
+	spin_lock_init(&ctx->buf_lock);
+	INIT_LIST_HEAD(&ctx->out_pending);
+	INIT_LIST_HEAD(&ctx->cap_pending);
+	v4l2_fh_init(&ctx->fh, video_devdata(file));
+	file->private_data = &ctx->fh;
+
+	ret = daedalus_ctrls_init(ctx);
+	if (ret)
+		goto err_fh;
+	daedalus_ctx_default_formats(ctx);
+	ret = daedalus_queues_init(ctx);
+	if (ret)
+		goto err_ctrls;
+
+	v4l2_fh_add(&ctx->fh);
+	atomic_inc(&ddev->contexts);
+	return 0;
+
+err_ctrls:
+	v4l2_ctrl_handler_free(&ctx->hdl);
+err_fh:
+	v4l2_fh_exit(&ctx->fh);
+	mutex_destroy(&ctx->lock);
+	kfree(ctx);
+	return ret;
+}
+
+static int daedalus_release(struct file *file)
+{
+	struct daedalus_ctx *ctx = file_to_ctx(file);
+
+	v4l2_fh_del(&ctx->fh);
+	mutex_lock(&ctx->lock);
+	vb2_queue_release(&ctx->out_q);
+	vb2_queue_release(&ctx->cap_q);
+	mutex_unlock(&ctx->lock);
+	v4l2_ctrl_handler_free(&ctx->hdl);
+	v4l2_fh_exit(&ctx->fh);
+	mutex_destroy(&ctx->lock);
+	atomic_dec(&ctx->dev->contexts);
+	kfree(ctx);
+	return 0;
+}
+
+/*
+ * One handle's ioctls run one at a time; handles run in parallel. vb2
+ * drops the lock (its queue lock) while a DQBUF blocks. DQEVENT touches no
+ * queue state and may block, so it runs unlocked.
+ */
+static long daedalus_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct daedalus_ctx *ctx = file_to_ctx(file);
+	long ret;
+
+	if (cmd == VIDIOC_DQEVENT)
+		return video_ioctl2(file, cmd, arg);
+	if (mutex_lock_interruptible(&ctx->lock))
+		return -ERESTARTSYS;
+	ret = video_ioctl2(file, cmd, arg);
+	mutex_unlock(&ctx->lock);
+	return ret;
+}
+
+static __poll_t daedalus_poll_queue(struct vb2_queue *q, __poll_t ready)
+{
+	unsigned long flags;
+	__poll_t mask = 0;
+
+	spin_lock_irqsave(&q->done_lock, flags);
+	if (!list_empty(&q->done_list))
+		mask = ready;
+	spin_unlock_irqrestore(&q->done_lock, flags);
+	return mask;
+}
+
+/* Whether a queue can still produce a buffer for the client to dequeue. */
+static bool daedalus_queue_live(struct vb2_queue *q)
+{
+	return vb2_is_streaming(q) && !q->error &&
+	       (!list_empty(&q->queued_list) ||
+		(!V4L2_TYPE_IS_OUTPUT(q->type) && q->last_buffer_dequeued));
+}
+
+/*
+ * Both queues and the event queue in one poll: OUT for a done bitstream
+ * buffer, IN for a done frame (or a LAST already dequeued, so the next
+ * DQBUF says EPIPE), PRI for an event, ERR when neither queue can ever
+ * complete a buffer.
+ */
+static __poll_t daedalus_poll(struct file *file, poll_table *wait)
+{
+	struct daedalus_ctx *ctx = file_to_ctx(file);
+	__poll_t req = poll_requested_events(wait);
+	__poll_t mask = 0;
+
+	/* Register every wait queue on the first call, whatever is asked. */
+	poll_wait(file, &ctx->out_q.done_wq, wait);
+	poll_wait(file, &ctx->cap_q.done_wq, wait);
+	poll_wait(file, &ctx->fh.wait, wait);
+
+	if (v4l2_event_pending(&ctx->fh))
+		mask |= EPOLLPRI;
+
+	if (!(req & (EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM)))
+		return mask;
+
+	if (!daedalus_queue_live(&ctx->out_q) && !daedalus_queue_live(&ctx->cap_q))
+		return mask | EPOLLERR;
+
+	mask |= daedalus_poll_queue(&ctx->out_q, EPOLLOUT | EPOLLWRNORM);
+	mask |= daedalus_poll_queue(&ctx->cap_q, EPOLLIN | EPOLLRDNORM);
+	if (ctx->cap_q.last_buffer_dequeued)
+		mask |= EPOLLIN | EPOLLRDNORM;
+	return mask;
+}
+
+static int daedalus_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct daedalus_ctx *ctx = file_to_ctx(file);
+	unsigned long base = DAEDALUS_CAP_MMAP_BASE >> PAGE_SHIFT;
+
+	if (vma->vm_pgoff < base)
+		return vb2_mmap(&ctx->out_q, vma);
+	vma->vm_pgoff -= base;
+	return vb2_mmap(&ctx->cap_q, vma);
+}
+
+const struct v4l2_file_operations daedalus_fops = {
+	.owner = THIS_MODULE,
+	.open = daedalus_open,
+	.release = daedalus_release,
+	.poll = daedalus_poll,
+	.unlocked_ioctl = daedalus_ioctl,
+	.mmap = daedalus_mmap,
+};
+
+static int daedalus_querycap(struct file *file, void *priv, struct v4l2_capability *cap)
+{
+	strscpy(cap->driver, KBUILD_MODNAME, sizeof(cap->driver));
+	strscpy(cap->card, DAEDALUS_CARD, sizeof(cap->card));
+	strscpy(cap->bus_info, "platform:" DAEDALUS_NAME, sizeof(cap->bus_info));
+	return 0;
+}
+
+static int daedalus_enum_fmt(struct file *file, void *priv, struct v4l2_fmtdesc *f)
+{
+	struct daedalus_ctx *ctx = file_to_ctx(file);
+	const struct daedalus_coded_fmt *coded;
+	const struct daedalus_raw_fmt *raw;
+	struct daedalus_caps caps;
+
+	daedalus_bridge_caps(ctx->dev, &caps);
+	if (V4L2_TYPE_IS_OUTPUT(f->type)) {
+		coded = daedalus_coded_enum(&caps, f->index);
+		if (!coded)
+			return -EINVAL;
+		f->pixelformat = coded->fourcc;
+		f->flags = V4L2_FMT_FLAG_COMPRESSED | V4L2_FMT_FLAG_DYN_RESOLUTION;
+		if (coded->description)
+			strscpy(f->description, coded->description, sizeof(f->description));
+		return 0;
+	}
+	raw = daedalus_raw_enum(&caps, f->index);
+	if (!raw)
+		return -EINVAL;
+	f->pixelformat = raw->fourcc;
+	return 0;
+}
+
+static int daedalus_g_fmt(struct file *file, void *priv, struct v4l2_format *f)
+{
+	struct daedalus_ctx *ctx = file_to_ctx(file);
+
+	f->fmt.pix_mp = V4L2_TYPE_IS_OUTPUT(f->type) ? ctx->out_fmt : ctx->cap_fmt;
+	return 0;
+}
+
+static int daedalus_try_fmt_out(struct file *file, void *priv, struct v4l2_format *f)
+{
+	struct daedalus_ctx *ctx = file_to_ctx(file);
+	struct daedalus_caps caps;
+
+	daedalus_bridge_caps(ctx->dev, &caps);
+	daedalus_fmt_adjust_coded(&caps, &f->fmt.pix_mp);
+	return 0;
+}
+
+/* The frame buffer size is the stream's to decide: only the layout is the client's. */
+static int daedalus_try_fmt_cap(struct file *file, void *priv, struct v4l2_format *f)
+{
+	struct daedalus_ctx *ctx = file_to_ctx(file);
+	struct v4l2_pix_format_mplane *pix = &f->fmt.pix_mp;
+	struct daedalus_caps caps;
+
+	daedalus_bridge_caps(ctx->dev, &caps);
+	pix->width = ctx->cap_fmt.width;
+	pix->height = ctx->cap_fmt.height;
+	pix->colorspace = ctx->cap_fmt.colorspace;
+	pix->xfer_func = ctx->cap_fmt.xfer_func;
+	pix->ycbcr_enc = ctx->cap_fmt.ycbcr_enc;
+	pix->quantization = ctx->cap_fmt.quantization;
+	daedalus_fmt_adjust_raw(&caps, pix);
+	return 0;
+}
+
+static int daedalus_s_fmt_out(struct file *file, void *priv, struct v4l2_format *f)
+{
+	struct daedalus_ctx *ctx = file_to_ctx(file);
+	struct daedalus_caps caps;
+
+	if (vb2_is_busy(&ctx->out_q))
+		return -EBUSY;
+	daedalus_bridge_caps(ctx->dev, &caps);
+	daedalus_fmt_adjust_coded(&caps, &f->fmt.pix_mp);
+	ctx->out_fmt = f->fmt.pix_mp;
+	/* Frame buffers already allocated keep their format until the stream changes it. */
+	if (!vb2_is_busy(&ctx->cap_q))
+		daedalus_ctx_derive_capture(ctx, &caps);
+	return 0;
+}
+
+static int daedalus_s_fmt_cap(struct file *file, void *priv, struct v4l2_format *f)
+{
+	struct daedalus_ctx *ctx = file_to_ctx(file);
+	int ret;
+
+	if (vb2_is_busy(&ctx->cap_q))
+		return -EBUSY;
+	ret = daedalus_try_fmt_cap(file, priv, f);
+	if (ret)
+		return ret;
+	ctx->cap_fmt = f->fmt.pix_mp;
+	return 0;
+}
+
+static int daedalus_enum_framesizes(struct file *file, void *priv,
+				    struct v4l2_frmsizeenum *fsize)
+{
+	struct daedalus_ctx *ctx = file_to_ctx(file);
+	struct daedalus_caps caps;
+	u32 step;
+
+	if (fsize->index)
+		return -EINVAL;
+	daedalus_bridge_caps(ctx->dev, &caps);
+	if (daedalus_coded_find(&caps, fsize->pixel_format))
+		step = 1;
+	else if (daedalus_raw_find(&caps, fsize->pixel_format))
+		step = DAEDALUS_ALIGN;
+	else
+		return -EINVAL;
+
+	fsize->type = V4L2_FRMSIZE_TYPE_STEPWISE;
+	fsize->stepwise = (struct v4l2_frmsize_stepwise){
+		.min_width = DAEDALUS_MIN_DIMENSION,
+		.max_width = ALIGN(caps.max_width, step),
+		.step_width = step,
+		.min_height = DAEDALUS_MIN_DIMENSION,
+		.max_height = ALIGN(caps.max_height, step),
+		.step_height = step,
+	};
+	return 0;
+}
+
+static int daedalus_g_selection(struct file *file, void *priv, struct v4l2_selection *s)
+{
+	struct daedalus_ctx *ctx = file_to_ctx(file);
+
+	if (s->type != V4L2_BUF_TYPE_VIDEO_CAPTURE &&
+	    s->type != V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE)
+		return -EINVAL;
+
+	switch (s->target) {
+	case V4L2_SEL_TGT_CROP_BOUNDS:
+		s->r = (struct v4l2_rect){ 0, 0, ctx->cap_fmt.width, ctx->cap_fmt.height };
+		return 0;
+	/* No scaler: every other target is the visible rectangle. */
+	case V4L2_SEL_TGT_CROP_DEFAULT:
+	case V4L2_SEL_TGT_CROP:
+	case V4L2_SEL_TGT_COMPOSE_BOUNDS:
+	case V4L2_SEL_TGT_COMPOSE_DEFAULT:
+	case V4L2_SEL_TGT_COMPOSE:
+	case V4L2_SEL_TGT_COMPOSE_PADDED:
+		s->r = ctx->visible;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static int daedalus_subscribe_event(struct v4l2_fh *fh,
+				    const struct v4l2_event_subscription *sub)
+{
+	switch (sub->type) {
+	case V4L2_EVENT_EOS:
+		return v4l2_event_subscribe(fh, sub, 2, NULL);
+	case V4L2_EVENT_SOURCE_CHANGE:
+		return v4l2_src_change_event_subscribe(fh, sub);
+	case V4L2_EVENT_CTRL:
+		return v4l2_ctrl_subscribe_event(fh, sub);
+	default:
+		return -EINVAL;
+	}
+}
+
+/* Buffer ioctls: each goes to the queue its type names. */
+
+static int daedalus_reqbufs(struct file *file, void *priv, struct v4l2_requestbuffers *rb)
+{
+	struct vb2_queue *q = daedalus_queue_for(file_to_ctx(file), rb->type);
+
+	return q ? vb2_reqbufs(q, rb) : -EINVAL;
+}
+
+static int daedalus_create_bufs(struct file *file, void *priv, struct v4l2_create_buffers *cb)
+{
+	struct vb2_queue *q = daedalus_queue_for(file_to_ctx(file), cb->format.type);
+
+	return q ? vb2_create_bufs(q, cb) : -EINVAL;
+}
+
+static int daedalus_querybuf(struct file *file, void *priv, struct v4l2_buffer *b)
+{
+	struct vb2_queue *q = daedalus_queue_for(file_to_ctx(file), b->type);
+	int ret;
+
+	if (!q)
+		return -EINVAL;
+	ret = vb2_querybuf(q, b);
+	if (!ret)
+		daedalus_queue_fix_offsets(q, b);
+	return ret;
+}
+
+static int daedalus_qbuf(struct file *file, void *priv, struct v4l2_buffer *b)
+{
+	struct daedalus_ctx *ctx = file_to_ctx(file);
+	struct vb2_queue *q = daedalus_queue_for(ctx, b->type);
+	int ret;
+
+	if (!q)
+		return -EINVAL;
+	ret = vb2_qbuf(q, ctx->fh.vdev->v4l2_dev->mdev, b);
+	if (!ret)
+		daedalus_queue_fix_offsets(q, b);
+	return ret;
+}
+
+static int daedalus_prepare_buf(struct file *file, void *priv, struct v4l2_buffer *b)
+{
+	struct daedalus_ctx *ctx = file_to_ctx(file);
+	struct vb2_queue *q = daedalus_queue_for(ctx, b->type);
+	int ret;
+
+	if (!q)
+		return -EINVAL;
+	ret = vb2_prepare_buf(q, ctx->fh.vdev->v4l2_dev->mdev, b);
+	if (!ret)
+		daedalus_queue_fix_offsets(q, b);
+	return ret;
+}
+
+static int daedalus_dqbuf(struct file *file, void *priv, struct v4l2_buffer *b)
+{
+	struct vb2_queue *q = daedalus_queue_for(file_to_ctx(file), b->type);
+	int ret;
+
+	if (!q)
+		return -EINVAL;
+	ret = vb2_dqbuf(q, b, file->f_flags & O_NONBLOCK);
+	if (!ret)
+		daedalus_queue_fix_offsets(q, b);
+	return ret;
+}
+
+static int daedalus_expbuf(struct file *file, void *priv, struct v4l2_exportbuffer *eb)
+{
+	struct vb2_queue *q = daedalus_queue_for(file_to_ctx(file), eb->type);
+
+	return q ? vb2_expbuf(q, eb) : -EINVAL;
+}
+
+static int daedalus_streamon(struct file *file, void *priv, enum v4l2_buf_type type)
+{
+	struct vb2_queue *q = daedalus_queue_for(file_to_ctx(file), type);
+
+	return q ? vb2_streamon(q, type) : -EINVAL;
+}
+
+static int daedalus_streamoff(struct file *file, void *priv, enum v4l2_buf_type type)
+{
+	struct vb2_queue *q = daedalus_queue_for(file_to_ctx(file), type);
+
+	return q ? vb2_streamoff(q, type) : -EINVAL;
+}
+
+const struct v4l2_ioctl_ops daedalus_ioctl_ops = {
+	.vidioc_querycap = daedalus_querycap,
+
+	.vidioc_enum_fmt_vid_out = daedalus_enum_fmt,
+	.vidioc_g_fmt_vid_out_mplane = daedalus_g_fmt,
+	.vidioc_try_fmt_vid_out_mplane = daedalus_try_fmt_out,
+	.vidioc_s_fmt_vid_out_mplane = daedalus_s_fmt_out,
+
+	.vidioc_enum_fmt_vid_cap = daedalus_enum_fmt,
+	.vidioc_g_fmt_vid_cap_mplane = daedalus_g_fmt,
+	.vidioc_try_fmt_vid_cap_mplane = daedalus_try_fmt_cap,
+	.vidioc_s_fmt_vid_cap_mplane = daedalus_s_fmt_cap,
+
+	.vidioc_enum_framesizes = daedalus_enum_framesizes,
+	.vidioc_g_selection = daedalus_g_selection,
+
+	.vidioc_reqbufs = daedalus_reqbufs,
+	.vidioc_create_bufs = daedalus_create_bufs,
+	.vidioc_querybuf = daedalus_querybuf,
+	.vidioc_qbuf = daedalus_qbuf,
+	.vidioc_prepare_buf = daedalus_prepare_buf,
+	.vidioc_dqbuf = daedalus_dqbuf,
+	.vidioc_expbuf = daedalus_expbuf,
+	.vidioc_streamon = daedalus_streamon,
+	.vidioc_streamoff = daedalus_streamoff,
+
+	.vidioc_subscribe_event = daedalus_subscribe_event,
+	.vidioc_unsubscribe_event = v4l2_event_unsubscribe,
+};

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * daedalus-v4l2: a V4L2 stateful video decoder whose decoding runs in a
+ * userspace daemon. Internal definitions shared by the module's files.
+ */
+#ifndef _DAEDALUS_H_
+#define _DAEDALUS_H_
+
+#include <linux/atomic.h>
+#include <linux/ktime.h>
+#include <linux/miscdevice.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <media/media-device.h>
+#include <media/v4l2-ctrls.h>
+#include <media/v4l2-device.h>
+#include <media/v4l2-fh.h>
+#include <media/videobuf2-v4l2.h>
+
+#include <linux/daedalus-v4l2.h>
+
+#include "daedalus-compat.h"
+
+#define DAEDALUS_NAME		"daedalus-v4l2"
+#define DAEDALUS_CARD		"daedalus-dec"
+#define DAEDALUS_VERSION	"0.1.0"
+
+/* Placeholder frame size until a stream says otherwise. */
+#define DAEDALUS_DEF_WIDTH	1280
+#define DAEDALUS_DEF_HEIGHT	720
+/* Frame-size limit while no daemon has announced its own. */
+#define DAEDALUS_DEF_MAX_DIM	4096
+/* Decoded frames are laid out in whole 16x16 macroblocks. */
+#define DAEDALUS_ALIGN		16
+
+/* CAPTURE mmap offsets sit above this, OUTPUT ones below (one node, two queues). */
+#define DAEDALUS_CAP_MMAP_BASE	BIT(30)
+
+/* Kernel-to-daemon messages waiting to be read, at most. */
+#define DAEDALUS_TXQ_MAX	256
+
+/**
+ * struct daedalus_caps - what the connected daemon decodes
+ * @codecs: bit set of DAEDALUS_CODEC_*
+ * @pixfmts: bit set of DAEDALUS_PIXFMT_*
+ * @max_width: largest coded width
+ * @max_height: largest coded height
+ */
+struct daedalus_caps {
+	u32 codecs;
+	u32 pixfmts;
+	u32 max_width;
+	u32 max_height;
+};
+
+/* Why messages from the daemon were refused; one counter each. */
+enum daedalus_reject {
+	DAEDALUS_REJECT_SHORT,		/* shorter than a header */
+	DAEDALUS_REJECT_MAGIC,
+	DAEDALUS_REJECT_VERSION,
+	DAEDALUS_REJECT_TYPE,		/* unknown, or wrong direction */
+	DAEDALUS_REJECT_LENGTH,		/* length field vs write size vs type */
+	DAEDALUS_REJECT_FIELD,		/* reserved, ctx_id or payload value */
+	DAEDALUS_REJECT_STATE,		/* not valid now, e.g. a second HELLO */
+	DAEDALUS_REJECT_COUNT
+};
+
+/**
+ * struct daedalus_bridge_stats - counters shown in sysfs and debugfs
+ * @connects: opens of the bridge that were accepted
+ * @busy: opens refused because the bridge was already open
+ * @rx: messages accepted from the daemon
+ * @tx: messages read by the daemon
+ * @pings_rx: PINGs from the daemon, answered
+ * @pongs_rx: PONGs from the daemon to the kernel's PINGs
+ * @tx_dropped: kernel PINGs dropped because the daemon was not reading
+ * @rejected: refused messages by reason
+ */
+struct daedalus_bridge_stats {
+	atomic64_t connects;
+	atomic64_t busy;
+	atomic64_t rx;
+	atomic64_t tx;
+	atomic64_t pings_rx;
+	atomic64_t pongs_rx;
+	atomic64_t tx_dropped;
+	atomic64_t rejected[DAEDALUS_REJECT_COUNT];
+};
+
+/**
+ * struct daedalus_bridge - the daemon's side of the device
+ * @misc: /dev/daedalus-v4l2
+ * @lock: protects everything below except @stats
+ * @owner: the open file of the daemon holding the bridge, NULL if none
+ * @hello_done: that daemon's HELLO was accepted; @caps is valid
+ * @caps: what it decodes
+ * @daemon_pid: its thread-group id, for the logs and sysfs
+ * @daemon_version: the version string from its HELLO
+ * @txq: messages for the daemon, oldest first
+ * @txq_len: entries in @txq
+ * @tx_seq: sequence numbers of kernel-originated messages
+ * @ping_pending: a kernel PING awaits its PONG
+ * @ping_seq: its seq
+ * @ping_cookie: its cookie
+ * @ping_sent: when it was queued
+ * @ping_rtt_ns: round-trip time of the last answered one
+ * @read_wq: woken when @txq gains a message or the bridge closes
+ * @write_wq: woken when @txq has room again
+ * @stats: counters
+ */
+struct daedalus_bridge {
+	struct miscdevice misc;
+	spinlock_t lock;	/* taken from process context only */
+	struct file *owner;
+	bool hello_done;
+	struct daedalus_caps caps;
+	pid_t daemon_pid;
+	char daemon_version[DAEDALUS_VERSION_LEN];
+	struct list_head txq;
+	unsigned int txq_len;
+	u32 tx_seq;
+	bool ping_pending;
+	u32 ping_seq;
+	u64 ping_cookie;
+	ktime_t ping_sent;
+	s64 ping_rtt_ns;
+	wait_queue_head_t read_wq;
+	wait_queue_head_t write_wq;
+	struct daedalus_bridge_stats stats;
+};
+
+/**
+ * struct daedalus_media - the media controller graph of an m2m decoder
+ * @source: the video node as seen from the OUTPUT side
+ * @proc: the decoder itself
+ * @sink: the video node as seen from the CAPTURE side
+ * @source_pad: @source's only pad
+ * @proc_pads: @proc's sink and source pads
+ * @sink_pad: @sink's only pad
+ * @intf: the video node's devnode interface
+ */
+struct daedalus_media {
+	struct media_entity source;
+	struct media_entity proc;
+	struct media_entity sink;
+	struct media_pad source_pad;
+	struct media_pad proc_pads[2];
+	struct media_pad sink_pad;
+	struct media_intf_devnode *intf;
+};
+
+/**
+ * struct daedalus_dev - one decoder device
+ * @dev: the platform device's struct device, used for DMA allocations
+ * @v4l2_dev: V4L2 device
+ * @mdev: media device
+ * @vdev: the decoder video node
+ * @media: its media graph
+ * @bridge: the daemon bridge
+ * @debugfs: debugfs directory
+ * @contexts: open video-node handles
+ */
+struct daedalus_dev {
+	struct device *dev;
+	struct v4l2_device v4l2_dev;
+	struct media_device mdev;
+	struct video_device vdev;
+	struct daedalus_media media;
+	struct daedalus_bridge bridge;
+	struct dentry *debugfs;
+	atomic_t contexts;
+};
+
+/**
+ * struct daedalus_ctx - one open handle of the video node: a decoding session
+ * @fh: V4L2 file handle, first so file->private_data converts to it
+ * @dev: the device
+ * @lock: serialises this handle's ioctls; also both vb2 queues' lock
+ * @out_q: OUTPUT (bitstream) queue
+ * @cap_q: CAPTURE (decoded frames) queue
+ * @hdl: controls
+ * @out_fmt: OUTPUT format
+ * @cap_fmt: CAPTURE format (coded resolution of the frame buffers)
+ * @visible: the visible rectangle within @cap_fmt
+ * @buf_lock: protects the pending lists
+ * @out_pending: OUTPUT buffers queued and not yet given back
+ * @cap_pending: CAPTURE buffers queued and not yet given back
+ */
+struct daedalus_ctx {
+	struct v4l2_fh fh;
+	struct daedalus_dev *dev;
+	struct mutex lock;	/* ioctls of this handle, and vb2's queue lock */
+	struct vb2_queue out_q;
+	struct vb2_queue cap_q;
+	struct v4l2_ctrl_handler hdl;
+	struct v4l2_pix_format_mplane out_fmt;
+	struct v4l2_pix_format_mplane cap_fmt;
+	struct v4l2_rect visible;
+	spinlock_t buf_lock;	/* pending lists; vb2 callbacks may run in any context */
+	struct list_head out_pending;
+	struct list_head cap_pending;
+};
+
+/**
+ * struct daedalus_buf - a vb2 buffer of either queue
+ * @vb: vb2 buffer, first as vb2 requires
+ * @list: entry in a pending list
+ */
+struct daedalus_buf {
+	struct vb2_v4l2_buffer vb;
+	struct list_head list;
+};
+
+/**
+ * struct daedalus_coded_fmt - a compressed format of the OUTPUT queue
+ * @fourcc: V4L2 pixel format
+ * @codec: DAEDALUS_CODEC_* the daemon must announce for it
+ * @description: for ENUM_FMT, where the running kernel may not know @fourcc
+ */
+struct daedalus_coded_fmt {
+	u32 fourcc;
+	unsigned int codec;
+	const char *description;
+};
+
+/**
+ * struct daedalus_raw_fmt - a decoded format of the CAPTURE queue
+ * @fourcc: V4L2 pixel format (single-buffer, planes contiguous)
+ * @pixfmt: DAEDALUS_PIXFMT_* the daemon must announce for it
+ */
+struct daedalus_raw_fmt {
+	u32 fourcc;
+	unsigned int pixfmt;
+};
+
+static inline struct daedalus_ctx *file_to_ctx(struct file *file)
+{
+	return container_of(file->private_data, struct daedalus_ctx, fh);
+}
+
+static inline struct daedalus_buf *to_daedalus_buf(struct vb2_v4l2_buffer *vbuf)
+{
+	return container_of(vbuf, struct daedalus_buf, vb);
+}
+
+/* daedalus-core.c */
+extern unsigned int daedalus_capture_mem;
+
+/* daedalus-media.c */
+int daedalus_media_register(struct daedalus_dev *ddev);
+void daedalus_media_unregister(struct daedalus_dev *ddev);
+
+/* daedalus-video.c */
+extern const struct v4l2_file_operations daedalus_fops;
+extern const struct v4l2_ioctl_ops daedalus_ioctl_ops;
+
+/* daedalus-queue.c */
+int daedalus_queues_init(struct daedalus_ctx *ctx);
+struct vb2_queue *daedalus_queue_for(struct daedalus_ctx *ctx, u32 type);
+void daedalus_queue_fix_offsets(struct vb2_queue *q, struct v4l2_buffer *buf);
+
+/* daedalus-formats.c */
+const struct daedalus_coded_fmt *daedalus_coded_enum(const struct daedalus_caps *caps,
+						     unsigned int index);
+const struct daedalus_coded_fmt *daedalus_coded_find(const struct daedalus_caps *caps,
+						     u32 fourcc);
+const struct daedalus_raw_fmt *daedalus_raw_enum(const struct daedalus_caps *caps,
+						 unsigned int index);
+const struct daedalus_raw_fmt *daedalus_raw_find(const struct daedalus_caps *caps,
+						 u32 fourcc);
+void daedalus_fmt_adjust_coded(const struct daedalus_caps *caps,
+			       struct v4l2_pix_format_mplane *pix);
+void daedalus_fmt_adjust_raw(const struct daedalus_caps *caps,
+			     struct v4l2_pix_format_mplane *pix);
+
+/* daedalus-bridge.c */
+int daedalus_bridge_register(struct daedalus_dev *ddev);
+void daedalus_bridge_unregister(struct daedalus_dev *ddev);
+void daedalus_bridge_caps(struct daedalus_dev *ddev, struct daedalus_caps *caps);
+int daedalus_bridge_ping(struct daedalus_dev *ddev, u64 cookie);
+const char *daedalus_reject_name(enum daedalus_reject reason);
+
+/* daedalus-sysfs.c */
+extern const struct attribute_group *daedalus_bridge_groups[];
+
+/* daedalus-debugfs.c */
+void daedalus_debugfs_init(struct daedalus_dev *ddev);
+void daedalus_debugfs_exit(struct daedalus_dev *ddev);
+
+#endif /* _DAEDALUS_H_ */

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// Where the C shim is: DAEDALUS_SHIM wins, then a development build in the
+// checkout, then the path a package installs it to.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+
+const ARCH_TRIPLET: Record<string, string> = {
+  x64: "x86_64-linux-gnu",
+  arm64: "aarch64-linux-gnu",
+};
+
+export const SHIM_NAME = "libdaedalus-shim.so";
+
+export function shimCandidates(): string[] {
+  const fromEnv = process.env.DAEDALUS_SHIM;
+  if (fromEnv) return [fromEnv];
+  const triplet = ARCH_TRIPLET[process.arch] ?? `${process.arch}-linux-gnu`;
+  return [
+    join(import.meta.dir, "..", "..", "build", "c", SHIM_NAME),
+    join("/usr/lib", triplet, "daedalus-v4l2", SHIM_NAME),
+  ];
+}
+
+export function shimPath(): string {
+  const candidates = shimCandidates();
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) {
+    throw new Error(
+      `the C shim ${SHIM_NAME} was not found (looked at ${candidates.join(", ")}); ` +
+        "build it with `make -C c` or set DAEDALUS_SHIM",
+    );
+  }
+  return found;
+}
