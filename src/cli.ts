@@ -1,0 +1,20 @@
+#!/usr/bin/env bun
+// SPDX-License-Identifier: BSD-2-Clause
+// daedalusd: the userspace half of the daedalus-v4l2 video decoder.
+import { defineCommand, runMain } from "citty";
+import { VERSION } from "./version";
+
+export const main = defineCommand({
+  meta: {
+    name: "daedalusd",
+    version: VERSION,
+    description: "Userspace decoding daemon and tools for the daedalus-v4l2 V4L2 decoder",
+  },
+  subCommands: {
+    run: () => import("./commands/run").then((m) => m.default),
+    status: () => import("./commands/status").then((m) => m.default),
+    probe: () => import("./commands/probe").then((m) => m.default),
+  },
+});
+
+if (import.meta.main) await runMain(main);

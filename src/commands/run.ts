@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// `daedalusd run`: serve the kernel module until SIGTERM or SIGINT.
+import { defineCommand } from "citty";
+import { runBridge } from "../bridge/client";
+import { loadConfig } from "../config";
+import { log, setLogLevel } from "../log";
+import { Codec, codecMask, codecNames, PixFmt } from "../protocol/messages";
+import { decoderMask, loadFfmpeg } from "../shim/ffmpeg";
+import { VERSION } from "../version";
+import { configArgs, logArgs } from "./_shared";
+
+/** The codecs to announce: what libavcodec decodes, narrowed by the config. */
+function offeredCodecs(allowed: readonly (keyof typeof Codec)[] | undefined): number {
+  let mask = 0;
+  try {
+    loadFfmpeg();
+    mask = decoderMask();
+  } catch (err) {
+    // Keep serving: the node then offers no codec, and says why in the log.
+    log.error(`FFmpeg could not be loaded, no codec will be offered: ${(err as Error).message}`);
+  }
+  return allowed ? mask & codecMask(allowed) : mask;
+}
+
+export default defineCommand({
+  meta: { name: "run", description: "Serve the daedalus-v4l2 kernel module (the daemon)" },
+  args: { ...logArgs, ...configArgs },
+  async run({ args }) {
+    setLogLevel(args);
+    const config = loadConfig(args.config);
+    const codecs = offeredCodecs(config.decoder.codecs);
+    log.info(`daedalusd ${VERSION} starting; decodes ${codecNames(codecs).join(" ") || "nothing"}`);
+
+    const stop = new AbortController();
+    const onSignal = (sig: string) => {
+      log.info(`${sig}: stopping`);
+      stop.abort();
+    };
+    process.on("SIGTERM", () => onSignal("SIGTERM"));
+    process.on("SIGINT", () => onSignal("SIGINT"));
+
+    await runBridge(
+      {
+        path: config.bridge,
+        reconnect: config.reconnect,
+        hello: {
+          codecs,
+          pixfmts: (1 << PixFmt.nv12) | (1 << PixFmt.yuv420),
+          maxWidth: config.decoder.maxWidth,
+          maxHeight: config.decoder.maxHeight,
+          daemonVersion: VERSION,
+        },
+      },
+      stop.signal,
+    );
+    log.info("stopped");
+  },
+});

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// System calls through the C shim (c/sys.c, c/bridge-pump.c). Each returns
+// a negative errno on failure, turned here into a SysError that names the
+// operation and the errno. Loaded on first use, so commands that need no
+// shim (status) never load it.
+import { dlopen, FFIType, type Pointer } from "bun:ffi";
+import { constants } from "node:os";
+import { shimPath } from "./path";
+
+const symbols = {
+  dd_open: { args: [FFIType.cstring, FFIType.i32], returns: FFIType.i32 },
+  dd_close: { args: [FFIType.i32], returns: FFIType.i32 },
+  dd_read: { args: [FFIType.i32, FFIType.ptr, FFIType.i64], returns: FFIType.i64_fast },
+  dd_write: { args: [FFIType.i32, FFIType.ptr, FFIType.i64], returns: FFIType.i64_fast },
+  dd_poll: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  dd_pump_start: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.ptr },
+  dd_pump_stop: { args: [FFIType.ptr], returns: FFIType.i32 },
+} as const;
+
+type Lib = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
+let lib: Lib | undefined;
+function sys(): Lib {
+  lib ??= dlopen(shimPath(), symbols).symbols;
+  return lib;
+}
+
+const ERRNO_NAMES = new Map<number, string>(
+  Object.entries(constants.errno).map(([name, num]) => [num, name]),
+);
+
+export class SysError extends Error {
+  override readonly name = "SysError";
+  /** Positive errno value. */
+  readonly errno: number;
+  /** Its symbolic name, e.g. "EBUSY". */
+  readonly code: string;
+
+  constructor(op: string, negErrno: number) {
+    const errno = -negErrno;
+    const code = ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
+    super(`${op}: ${code}`);
+    this.errno = errno;
+    this.code = code;
+  }
+}
+
+function check(op: string, r: number): number {
+  if (r < 0) throw new SysError(op, r);
+  return r;
+}
+
+export const OPEN_NONBLOCK = 1;
+export const POLLIN = 0x001;
+export const POLLOUT = 0x004;
+
+const cstr = (s: string) => Buffer.from(`${s}\0`);
+
+export function open(path: string, flags = 0): number {
+  return check(`open ${path}`, sys().dd_open(cstr(path), flags));
+}
+
+export function close(fd: number): void {
+  check("close", sys().dd_close(fd));
+}
+
+/** One read(); returns the bytes read. */
+export function read(fd: number, buf: Uint8Array): number {
+  return check("read", Number(sys().dd_read(fd, buf, buf.byteLength)));
+}
+
+/** One write(); returns the bytes written. */
+export function write(fd: number, buf: Uint8Array): number {
+  return check("write", Number(sys().dd_write(fd, buf, buf.byteLength)));
+}
+
+/** Writes without throwing: the count, or a negative errno. */
+export function tryWrite(fd: number, buf: Uint8Array): number {
+  return Number(sys().dd_write(fd, buf, buf.byteLength));
+}
+
+/** Returns revents, 0 on timeout. */
+export function poll(fd: number, events: number, timeoutMs: number): number {
+  return check("poll", sys().dd_poll(fd, events, timeoutMs));
+}
+
+/** A running bridge pump and the pipe its messages come out of. */
+export interface Pump {
+  readonly handle: Pointer;
+  readonly readFd: number;
+}
+
+export function pumpStart(devFd: number): Pump {
+  // A fresh ArrayBuffer per call: a cached ptr() can read back stale (Bun #32054).
+  const out = new Int32Array(new ArrayBuffer(4));
+  const handle = sys().dd_pump_start(devFd, out);
+  const readFd = out[0] ?? -1;
+  // Bun types a returned pointer as possibly a bigint; a real one never is.
+  if (!handle || typeof handle === "bigint") throw new SysError("start the bridge pump", readFd);
+  return { handle, readFd };
+}
+
+/** Stops the pump's thread; returns why it had ended (0 if it was running). */
+export function pumpStop(pump: Pump): number {
+  return sys().dd_pump_stop(pump.handle);
+}

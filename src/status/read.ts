@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// What sysfs says about the module: the bridge's state and counters under
+// /sys/class/misc/daedalus-v4l2, and the decoder's video and media nodes.
+// Readable without root, and without opening (and so disturbing) anything.
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { codecNames, pixFmtNames } from "../protocol/messages";
+
+export const SYSFS_BRIDGE = "/sys/class/misc/daedalus-v4l2";
+const SYSFS_V4L = "/sys/class/video4linux";
+const CARD = "daedalus-dec";
+
+export interface Status {
+  module: { loaded: boolean; version: string | null; protocolVersion: number | null };
+  bridge: {
+    connected: boolean;
+    daemonPid: number | null;
+    daemonVersion: string | null;
+    codecs: string[];
+    pixfmts: string[];
+    maxWidth: number;
+    maxHeight: number;
+  };
+  nodes: { video: string | null; media: string | null };
+  counters: Record<string, number>;
+}
+
+function readText(path: string): string | null {
+  try {
+    return readFileSync(path, "utf8").trim();
+  } catch {
+    return null;
+  }
+}
+
+/** The decoder's /dev/videoN and the /dev/mediaN it belongs to. */
+export function findNodes(root = SYSFS_V4L): { video: string | null; media: string | null } {
+  if (!existsSync(root)) return { video: null, media: null };
+  for (const name of readdirSync(root).sort()) {
+    if (readText(join(root, name, "name")) !== CARD) continue;
+    const device = join(root, name, "device");
+    const media = existsSync(device) ? readdirSync(device).find((e) => /^media\d+$/.test(e)) : undefined;
+    return { video: `/dev/${name}`, media: media ? `/dev/${media}` : null };
+  }
+  return { video: null, media: null };
+}
+
+export function readStatus(bridgeDir = SYSFS_BRIDGE): Status {
+  const loaded = existsSync(bridgeDir);
+  const caps = readText(join(bridgeDir, "caps")) ?? "";
+  const field = (key: string) => caps.match(new RegExp(`${key}=(\\S+)`))?.[1];
+  const [maxW, maxH] = (field("max") ?? "0x0").split("x").map(Number);
+  const pid = Number(readText(join(bridgeDir, "daemon_pid")) ?? 0);
+  const counters: Record<string, number> = {};
+  const statsDir = join(bridgeDir, "statistics");
+  if (existsSync(statsDir)) {
+    for (const name of readdirSync(statsDir).sort()) counters[name] = Number(readText(join(statsDir, name)) ?? 0);
+  }
+  const protocol = readText(join(bridgeDir, "protocol_version"));
+  return {
+    module: {
+      loaded,
+      version: readText(join(bridgeDir, "module_version")),
+      protocolVersion: protocol === null ? null : Number(protocol),
+    },
+    bridge: {
+      connected: readText(join(bridgeDir, "connected")) === "1",
+      daemonPid: pid > 0 ? pid : null,
+      daemonVersion: readText(join(bridgeDir, "daemon_version")) || null,
+      codecs: codecNames(Number(field("codecs") ?? 0)),
+      pixfmts: pixFmtNames(Number(field("pixfmts") ?? 0)),
+      maxWidth: maxW ?? 0,
+      maxHeight: maxH ?? 0,
+    },
+    nodes: findNodes(),
+    counters,
+  };
+}

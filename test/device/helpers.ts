@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// Shared by the device suite, which runs inside scripts/vm against the real
+// module. On the host (no DAEDALUS_VM) the suite is skipped as a whole.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { findNodes, SYSFS_BRIDGE } from "../../src/status/read";
+import * as sys from "../../src/shim/sys";
+import { decodeKernelMessage, type KernelMessage, MSG_MAX_LEN } from "../../src/protocol/messages";
+
+export const ROOT = join(import.meta.dir, "..", "..");
+export const inVm = process.env.DAEDALUS_VM === "1";
+export const BRIDGE = "/dev/daedalus-v4l2";
+export const DAEMON_LOG = "/tmp/daedalusd.log";
+
+export function sysfs(name: string): string {
+  return readFileSync(join(SYSFS_BRIDGE, name), "utf8").trim();
+}
+
+export function counter(name: string): number {
+  return Number(sysfs(`statistics/${name}`));
+}
+
+export function connected(): boolean {
+  return sysfs("connected") === "1";
+}
+
+/** The decoder's nodes; throws if the module did not create them. */
+export function nodes(): { video: string; media: string } {
+  const n = findNodes();
+  if (!n.video || !n.media) throw new Error(`decoder nodes missing: ${JSON.stringify(n)}`);
+  return { video: n.video, media: n.media };
+}
+
+/** Polls @cond every 20 ms until it holds or @timeoutMs passes. */
+export async function waitFor(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await Bun.sleep(20);
+  }
+}
+
+/** Runs a command to completion, returning its exit code and output. */
+export function run(cmd: string[], opts: { timeoutMs?: number } = {}): { code: number; out: string; err: string } {
+  const p = Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe", timeout: opts.timeoutMs ?? 120_000 });
+  return { code: p.exitCode ?? -1, out: p.stdout.toString(), err: p.stderr.toString() };
+}
+
+export function daemonPid(): number {
+  return Number(sysfs("daemon_pid"));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Stops the daemon holding the bridge (if any) and waits until it is gone. */
+export async function stopDaemon(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  const pid = daemonPid();
+  if (!pid) return;
+  process.kill(pid, signal);
+  await waitFor(`daemon ${pid} to exit`, () => !alive(pid) && daemonPid() === 0);
+}
+
+/** Starts `daedalusd run` in the background, as the VM harness does, and waits for HELLO. */
+export async function startDaemon(): Promise<number> {
+  const logFile = Bun.file(DAEMON_LOG);
+  const child = Bun.spawn(["bun", join(ROOT, "src/cli.ts"), "run", "-v"], {
+    cwd: ROOT,
+    stdin: "ignore",
+    stdout: logFile,
+    stderr: logFile,
+  });
+  child.unref();
+  await waitFor("the daemon to connect", connected, 20_000);
+  return child.pid;
+}
+
+/** A test's own connection to the bridge, speaking raw bytes. */
+export class RawBridge {
+  readonly fd: number;
+
+  constructor(flags = 0) {
+    this.fd = sys.open(BRIDGE, flags);
+  }
+
+  /** Writes bytes; returns the count, or the errno name of the failure. */
+  write(bytes: Uint8Array): number | string {
+    const r = sys.tryWrite(this.fd, bytes);
+    return r >= 0 ? r : new sys.SysError("write", r).code;
+  }
+
+  /** Reads one message, waiting at most @timeoutMs. */
+  readRaw(timeoutMs = 2000, size = MSG_MAX_LEN): Uint8Array {
+    if (!(sys.poll(this.fd, sys.POLLIN, timeoutMs) & sys.POLLIN)) {
+      throw new Error(`no message from the kernel within ${timeoutMs} ms`);
+    }
+    const buf = new Uint8Array(new ArrayBuffer(size));
+    return buf.slice(0, sys.read(this.fd, buf));
+  }
+
+  read(timeoutMs = 2000): KernelMessage {
+    return decodeKernelMessage(this.readRaw(timeoutMs));
+  }
+
+  close(): void {
+    sys.close(this.fd);
+  }
+}
+
+export function bridgeExists(): boolean {
+  return existsSync(BRIDGE);
+}

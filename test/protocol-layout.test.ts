@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// The TypeScript protocol must match the uAPI header byte for byte: a C
+// program built against the header prints every size, offset and constant,
+// and each is compared with src/protocol/messages.ts.
+import { beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { flattenFields } from "../src/protocol/layout";
+import * as P from "../src/protocol/messages";
+
+const ROOT = join(import.meta.dir, "..");
+const HEADER = "kernel/include/uapi/linux/daedalus-v4l2.h";
+
+/** C expressions to print, keyed by what the TypeScript side calls them. */
+function cProgram(): string {
+  const lines: string[] = [];
+  for (const layout of P.LAYOUTS) {
+    lines.push(`P("${layout.name}.sizeof", sizeof(struct ${layout.name}));`);
+    for (const [path] of flattenFields(layout)) {
+      lines.push(`P("${layout.name}.${path}", offsetof(struct ${layout.name}, ${path}));`);
+      lines.push(`P("${layout.name}.${path}.size", sizeof(((struct ${layout.name} *)0)->${path}));`);
+    }
+  }
+  const constants: Record<string, string> = {
+    PROTO_MAGIC: "DAEDALUS_PROTO_MAGIC",
+    PROTO_VERSION: "DAEDALUS_PROTO_VERSION",
+    MSG_MAX_LEN: "DAEDALUS_MSG_MAX_LEN",
+    MIN_DIMENSION: "DAEDALUS_MIN_DIMENSION",
+    MAX_DIMENSION: "DAEDALUS_MAX_DIMENSION",
+    VERSION_LEN: "DAEDALUS_VERSION_LEN",
+    CODEC_COUNT: "DAEDALUS_CODEC_COUNT",
+    PIXFMT_COUNT: "DAEDALUS_PIXFMT_COUNT",
+  };
+  for (const [name, macro] of Object.entries(constants)) lines.push(`P("const.${name}", ${macro});`);
+  for (const name of Object.keys(P.MsgType)) lines.push(`P("type.${name}", DAEDALUS_MSG_${name});`);
+  for (const name of Object.keys(P.Codec)) lines.push(`P("codec.${name}", DAEDALUS_CODEC_${name.toUpperCase()});`);
+  for (const name of Object.keys(P.PixFmt)) lines.push(`P("pixfmt.${name}", DAEDALUS_PIXFMT_${name.toUpperCase()});`);
+  return [
+    "#include <stddef.h>",
+    "#include <stdio.h>",
+    "#include <linux/daedalus-v4l2.h>",
+    '#define P(k, v) printf("%s %llu\\n", k, (unsigned long long)(v))',
+    "int main(void) {",
+    ...lines.map((l) => `\t${l}`),
+    "\treturn 0;",
+    "}",
+  ].join("\n");
+}
+
+let fromC: Map<string, number>;
+
+beforeAll(() => {
+  const dir = mkdtempSync(join(tmpdir(), "daedalus-layout-"));
+  writeFileSync(join(dir, "layout.c"), cProgram());
+  const cc = Bun.spawnSync(
+    ["cc", "-std=c11", "-Wall", "-Werror", "-I", join(ROOT, "kernel/include/uapi"), "-o", join(dir, "layout"), join(dir, "layout.c")],
+    { stderr: "pipe" },
+  );
+  if (cc.exitCode !== 0) throw new Error(`the layout program did not build against ${HEADER}:\n${cc.stderr}`);
+  const run = Bun.spawnSync([join(dir, "layout")]);
+  fromC = new Map(
+    run.stdout
+      .toString()
+      .trim()
+      .split("\n")
+      .map((line) => {
+        const [key, value] = line.split(" ");
+        return [key ?? "", Number(value)] as const;
+      }),
+  );
+});
+
+describe(`protocol layout matches ${HEADER}`, () => {
+  for (const layout of P.LAYOUTS) {
+    test(`struct ${layout.name}`, () => {
+      expect({ sizeof: layout.size }).toEqual({ sizeof: fromC.get(`${layout.name}.sizeof`) ?? -1 });
+      for (const [path, { offset, size }] of flattenFields(layout)) {
+        expect({ field: path, offset, size }).toEqual({
+          field: path,
+          offset: fromC.get(`${layout.name}.${path}`) ?? -1,
+          size: fromC.get(`${layout.name}.${path}.size`) ?? -1,
+        });
+      }
+    });
+  }
+
+  test("constants, message types, codec and pixel format bits", () => {
+    const ts: Record<string, number> = {
+      "const.PROTO_MAGIC": P.PROTO_MAGIC,
+      "const.PROTO_VERSION": P.PROTO_VERSION,
+      "const.MSG_MAX_LEN": P.MSG_MAX_LEN,
+      "const.MIN_DIMENSION": P.MIN_DIMENSION,
+      "const.MAX_DIMENSION": P.MAX_DIMENSION,
+      "const.VERSION_LEN": P.VERSION_LEN,
+      "const.CODEC_COUNT": P.CODEC_COUNT,
+      "const.PIXFMT_COUNT": P.PIXFMT_COUNT,
+    };
+    for (const [k, val] of Object.entries(P.MsgType)) ts[`type.${k}`] = val;
+    for (const [k, val] of Object.entries(P.Codec)) ts[`codec.${k}`] = val;
+    for (const [k, val] of Object.entries(P.PixFmt)) ts[`pixfmt.${k}`] = val;
+    const c = Object.fromEntries(Object.keys(ts).map((k) => [k, fromC.get(k)]));
+    expect(ts).toEqual(c as Record<string, number>);
+  });
+
+  test("every struct in the header is described on the TypeScript side", async () => {
+    const text = await Bun.file(join(ROOT, HEADER)).text();
+    const inHeader = [...text.matchAll(/^struct (daedalus_\w+) \{/gm)].map((m) => m[1]).sort();
+    expect(inHeader).toEqual(P.LAYOUTS.map((l) => l.name).sort());
+  });
+});
