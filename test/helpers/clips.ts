@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// Small, real test clips made with the system's ffmpeg and cached under
+// build/clips/ (or $DAEDALUS_CLIPS_DIR). The file name holds every parameter
+// and a hash of the exact ffmpeg arguments, so a clip made on the host is
+// reused as is by the device suite in the VM, and a changed recipe makes a
+// new file. Encoding is single-threaded and bit-exact, so output is
+// deterministic for a given ffmpeg build.
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
+
+export type ClipCodec = "h264" | "hevc" | "vp8" | "vp9" | "av1" | "mpeg2";
+export type ClipContainer = "mp4" | "mkv" | "webm" | "ivf" | "raw";
+
+export interface ClipSpec {
+  codec: ClipCodec;
+  width: number;
+  height: number;
+  frames: number;
+  /** Default: the codec's usual one (see DEFAULT_CONTAINER). */
+  container?: ClipContainer;
+  /** Frames per second, an integer; default 25. */
+  fps?: number;
+  /** 10 only for hevc (Main 10), vp9 (profile 2) and av1; default 8. */
+  bitDepth?: 8 | 10;
+}
+
+export interface Clip {
+  path: string;
+  codec: ClipCodec;
+  width: number;
+  height: number;
+  frames: number;
+  container: ClipContainer;
+  fps: number;
+  bitDepth: 8 | 10;
+  /** FFmpeg's pixel format name of the encoded frames. */
+  pixFmt: string;
+  /** FFmpeg's profile name for what was encoded, null where it has none (VP8). */
+  profile: string | null;
+}
+
+export const DEFAULT_CONTAINER: Record<ClipCodec, ClipContainer> = {
+  h264: "mp4",
+  hevc: "mkv",
+  vp8: "webm",
+  vp9: "webm",
+  av1: "ivf",
+  mpeg2: "raw",
+};
+
+const CONTAINERS: Record<ClipCodec, readonly ClipContainer[]> = {
+  h264: ["mp4", "mkv", "raw"],
+  hevc: ["mp4", "mkv", "raw"],
+  vp8: ["webm", "mkv", "ivf"],
+  vp9: ["webm", "mkv", "ivf", "mp4"],
+  av1: ["ivf", "mkv", "webm", "mp4", "raw"],
+  mpeg2: ["raw", "mkv"],
+};
+
+/** Muxer and file extension; "raw" is the codec's elementary stream. */
+function muxer(codec: ClipCodec, container: ClipContainer): { format: string; ext: string } {
+  if (container !== "raw") {
+    const format = { mp4: "mp4", mkv: "matroska", webm: "webm", ivf: "ivf" }[container];
+    return { format, ext: container };
+  }
+  switch (codec) {
+    case "h264":
+      return { format: "h264", ext: "h264" };
+    case "hevc":
+      return { format: "hevc", ext: "hevc" };
+    case "mpeg2":
+      return { format: "mpeg2video", ext: "m2v" };
+    case "av1":
+      return { format: "obu", ext: "obu" };
+    default:
+      throw new Error(`no raw elementary stream format for ${codec}; use ivf`);
+  }
+}
+
+function encoderArgs(codec: ClipCodec, tenBit: boolean): { args: string[]; profile: string | null } {
+  switch (codec) {
+    case "h264":
+      // veryfast keeps CABAC and B-frames (ultrafast drops both).
+      return {
+        args: ["-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-bf", "2"],
+        profile: "High",
+      };
+    case "hevc":
+      return {
+        args: [
+          "-c:v", "libx265", "-preset", "ultrafast", "-profile:v", tenBit ? "main10" : "main",
+          "-x265-params", "log-level=error:pools=none:frame-threads=1",
+        ],
+        profile: tenBit ? "Main 10" : "Main",
+      };
+    case "vp8":
+      return { args: ["-c:v", "libvpx", "-deadline", "good", "-cpu-used", "8"], profile: null };
+    case "vp9":
+      // aq-mode 2 turns segmentation on, so per-block QP varies.
+      return {
+        args: [
+          "-c:v", "libvpx-vp9", "-deadline", "good", "-cpu-used", "8", "-row-mt", "0",
+          "-aq-mode", "2", "-profile:v", tenBit ? "2" : "0",
+        ],
+        profile: tenBit ? "Profile 2" : "Profile 0",
+      };
+    case "av1":
+      return { args: ["-c:v", "libaom-av1", "-cpu-used", "8", "-row-mt", "0"], profile: "Main" };
+    case "mpeg2":
+      return { args: ["-c:v", "mpeg2video", "-bf", "2"], profile: "Main" };
+  }
+}
+
+export function clipsDir(): string {
+  return process.env.DAEDALUS_CLIPS_DIR ?? join(import.meta.dir, "..", "..", "build", "clips");
+}
+
+/**
+ * Returns the clip for spec, encoding it first unless the cache has it.
+ * dir overrides the cache directory; force re-encodes.
+ */
+export function makeClip(spec: ClipSpec, opts: { dir?: string; force?: boolean } = {}): Clip {
+  const container = spec.container ?? DEFAULT_CONTAINER[spec.codec];
+  const fps = spec.fps ?? 25;
+  const bitDepth = spec.bitDepth ?? 8;
+  const { codec, width, height, frames } = spec;
+
+  for (const [name, value] of Object.entries({ width, height, frames, fps })) {
+    if (!Number.isInteger(value) || value < 1) throw new Error(`clip ${name} must be a positive integer`);
+  }
+  if (width % 2 || height % 2) throw new Error("clip width and height must be even (4:2:0)");
+  if (!CONTAINERS[codec].includes(container)) {
+    throw new Error(`${codec} clips come in ${CONTAINERS[codec].join(", ")}, not ${container}`);
+  }
+  if (bitDepth === 10 && !["hevc", "vp9", "av1"].includes(codec)) {
+    throw new Error(`no 10-bit ${codec} clips`);
+  }
+
+  const pixFmt = bitDepth === 10 ? "yuv420p10le" : "yuv420p";
+  const enc = encoderArgs(codec, bitDepth === 10);
+  const mux = muxer(codec, container);
+  const args = [
+    "-nostdin", "-hide_banner", "-loglevel", "error",
+    "-f", "lavfi", "-i", `testsrc2=size=${width}x${height}:rate=${fps}`,
+    "-frames:v", String(frames), "-pix_fmt", pixFmt, "-threads", "1",
+    ...enc.args,
+    "-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1",
+    // The index first, so a file cut short still opens.
+    ...(mux.format === "mp4" ? ["-movflags", "+faststart"] : []),
+    "-f", mux.format,
+  ];
+  const hash = createHash("sha256").update(JSON.stringify(args)).digest("hex").slice(0, 10);
+  const dir = opts.dir ?? clipsDir();
+  const name = `${codec}-${width}x${height}-${frames}f-${fps}fps-${bitDepth}bit-${hash}.${mux.ext}`;
+  const path = join(dir, name);
+  const clip: Clip = { path, codec, width, height, frames, container, fps, bitDepth, pixFmt, profile: enc.profile };
+
+  if (!opts.force && existsSync(path)) return clip;
+  mkdirSync(dir, { recursive: true });
+  // Written aside and renamed, so a concurrent run never sees half a clip.
+  const tmp = `${path}.${process.pid}.tmp`;
+  const run = Bun.spawnSync(["ffmpeg", ...args, "-y", tmp], { stdout: "ignore", stderr: "pipe" });
+  if (!run.success) {
+    rmSync(tmp, { force: true });
+    throw new Error(`ffmpeg failed to make ${name}: ${run.stderr.toString().trim()}`);
+  }
+  renameSync(tmp, path);
+  return clip;
+}
