@@ -24,9 +24,9 @@ function sys(): Lib {
   return lib;
 }
 
-const ERRNO_NAMES = new Map<number, string>(
-  Object.entries(constants.errno).map(([name, num]) => [num, name]),
-);
+// Aliases share a number (EAGAIN and EWOULDBLOCK): the first name listed wins.
+const ERRNO_NAMES = new Map<number, string>();
+for (const [name, num] of Object.entries(constants.errno)) if (!ERRNO_NAMES.has(num)) ERRNO_NAMES.set(num, name);
 
 export class SysError extends Error {
   override readonly name = "SysError";

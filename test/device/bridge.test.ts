@@ -219,9 +219,9 @@ describe.skipIf(!inVm)("bridge", () => {
 
     test("closing the bridge withdraws the codecs", () => {
       br.close();
-      expect(connected()).toBe(false);
-      expect(sysfs("caps")).toMatch(/codecs=0 /);
       br = new RawBridge();
+      expect(connected()).toBe(false);
+      expect(sysfs("caps")).toMatch(/^codecs=0x0 /);
     });
   });
 
