@@ -80,6 +80,8 @@ static void daedalus_buf_queue(struct vb2_buffer *vb)
 
 	spin_lock_irqsave(&ctx->buf_lock, flags);
 	list_add_tail(&buf->list, daedalus_queue_pending(vb->vb2_queue));
+	if (!V4L2_TYPE_IS_OUTPUT(vb->type))
+		daedalus_drain_capture_queued(ctx);
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);
 }
 
@@ -96,6 +98,7 @@ static void daedalus_stop_streaming(struct vb2_queue *vq)
 	unsigned long flags;
 	LIST_HEAD(returned);
 
+	daedalus_drain_reset(ctx);
 	spin_lock_irqsave(&ctx->buf_lock, flags);
 	list_splice_init(daedalus_queue_pending(vq), &returned);
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);

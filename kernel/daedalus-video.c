@@ -19,11 +19,10 @@ static int daedalus_ctrls_init(struct daedalus_ctx *ctx)
 {
 	struct v4l2_ctrl_handler *hdl = &ctx->hdl;
 
-	v4l2_ctrl_handler_init(hdl, 2);
+	/* MIN_BUFFERS_FOR_OUTPUT belongs to encoders: a decoder must not have it. */
+	v4l2_ctrl_handler_init(hdl, 1);
 	v4l2_ctrl_new_std(hdl, NULL, V4L2_CID_MIN_BUFFERS_FOR_CAPTURE,
 			  1, DAEDALUS_MAX_MIN_BUFFERS, 1, DAEDALUS_DEF_MIN_CAPTURE);
-	v4l2_ctrl_new_std(hdl, NULL, V4L2_CID_MIN_BUFFERS_FOR_OUTPUT,
-			  1, DAEDALUS_MAX_MIN_BUFFERS, 1, 1);
 	if (hdl->error) {
 		int ret = hdl->error;
 
@@ -500,6 +499,9 @@ const struct v4l2_ioctl_ops daedalus_ioctl_ops = {
 	.vidioc_expbuf = daedalus_expbuf,
 	.vidioc_streamon = daedalus_streamon,
 	.vidioc_streamoff = daedalus_streamoff,
+
+	.vidioc_try_decoder_cmd = daedalus_try_decoder_cmd,
+	.vidioc_decoder_cmd = daedalus_decoder_cmd,
 
 	.vidioc_subscribe_event = daedalus_subscribe_event,
 	.vidioc_unsubscribe_event = v4l2_event_unsubscribe,

@@ -172,6 +172,13 @@ struct daedalus_dev {
 	atomic_t contexts;
 };
 
+/* Where a handle is in the drain sequence of dev-decoder.rst. */
+enum daedalus_drain {
+	DAEDALUS_DRAIN_NONE,	/* decoding */
+	DAEDALUS_DRAIN_ACTIVE,	/* STOP issued, LAST not yet given back */
+	DAEDALUS_DRAIN_STOPPED,	/* drained; new bitstream waits for START */
+};
+
 /**
  * struct daedalus_ctx - one open handle of the video node: a decoding session
  * @fh: V4L2 file handle, first so file->private_data converts to it
@@ -183,9 +190,10 @@ struct daedalus_dev {
  * @out_fmt: OUTPUT format
  * @cap_fmt: CAPTURE format (coded resolution of the frame buffers)
  * @visible: the visible rectangle within @cap_fmt
- * @buf_lock: protects the pending lists
+ * @buf_lock: protects the pending lists and @drain
  * @out_pending: OUTPUT buffers queued and not yet given back
  * @cap_pending: CAPTURE buffers queued and not yet given back
+ * @drain: drain state
  */
 struct daedalus_ctx {
 	struct v4l2_fh fh;
@@ -200,6 +208,7 @@ struct daedalus_ctx {
 	spinlock_t buf_lock;	/* pending lists; vb2 callbacks may run in any context */
 	struct list_head out_pending;
 	struct list_head cap_pending;
+	enum daedalus_drain drain;
 };
 
 /**
@@ -259,6 +268,12 @@ extern const struct v4l2_ioctl_ops daedalus_ioctl_ops;
 int daedalus_queues_init(struct daedalus_ctx *ctx);
 struct vb2_queue *daedalus_queue_for(struct daedalus_ctx *ctx, u32 type);
 void daedalus_queue_fix_offsets(struct vb2_queue *q, struct v4l2_buffer *buf);
+
+/* daedalus-drain.c */
+int daedalus_try_decoder_cmd(struct file *file, void *priv, struct v4l2_decoder_cmd *dc);
+int daedalus_decoder_cmd(struct file *file, void *priv, struct v4l2_decoder_cmd *dc);
+void daedalus_drain_capture_queued(struct daedalus_ctx *ctx);
+void daedalus_drain_reset(struct daedalus_ctx *ctx);
 
 /* daedalus-formats.c */
 const struct daedalus_coded_fmt *daedalus_coded_enum(const struct daedalus_caps *caps,

@@ -68,9 +68,9 @@ export async function stopDaemon(signal: NodeJS.Signals = "SIGTERM"): Promise<vo
 }
 
 /** Starts `daedalusd run` in the background, as the VM harness does, and waits for HELLO. */
-export async function startDaemon(): Promise<number> {
+export async function startDaemon(args: string[] = []): Promise<number> {
   const logFile = Bun.file(DAEMON_LOG);
-  const child = Bun.spawn(["bun", join(ROOT, "src/cli.ts"), "run", "-v"], {
+  const child = Bun.spawn(["bun", join(ROOT, "src/cli.ts"), "run", "-v", ...args], {
     cwd: ROOT,
     stdin: "ignore",
     stdout: logFile,
