@@ -17,9 +17,12 @@ static int video_nr = -1;
 module_param(video_nr, int, 0444);
 MODULE_PARM_DESC(video_nr, "video node number, e.g. 10 for /dev/video10 (default: first free)");
 
-unsigned int daedalus_capture_mem;
+/* dma-contig where the kernel has it: the Raspberry Pi's does, with CMA. */
+unsigned int daedalus_capture_mem =
+	IS_ENABLED(CONFIG_VIDEOBUF2_DMA_CONTIG) ? DAEDALUS_MEM_DMA_CONTIG : DAEDALUS_MEM_VMALLOC;
 module_param_named(capture_mem, daedalus_capture_mem, uint, 0444);
-MODULE_PARM_DESC(capture_mem, "CAPTURE buffer memory: 0 = dma-contig (default), 1 = dma-sg, 2 = vmalloc");
+MODULE_PARM_DESC(capture_mem,
+		 "CAPTURE buffer memory: 0 = dma-contig (default where built), 1 = dma-sg, 2 = vmalloc");
 
 static struct platform_device *daedalus_pdev;
 
@@ -137,8 +140,8 @@ static int __init daedalus_init(void)
 {
 	int ret;
 
-	if (daedalus_capture_mem > 2) {
-		pr_err(DAEDALUS_NAME ": capture_mem=%u: expected 0, 1 or 2\n",
+	if (!daedalus_capture_mem_ops(daedalus_capture_mem)) {
+		pr_err(DAEDALUS_NAME ": capture_mem=%u: expected 0 (dma-contig), 1 (dma-sg) or 2 (vmalloc), of those this kernel has\n",
 		       daedalus_capture_mem);
 		return -EINVAL;
 	}

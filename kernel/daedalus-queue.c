@@ -6,9 +6,13 @@
  * offset space, split at DAEDALUS_CAP_MMAP_BASE.
  */
 #include <linux/list.h>
-#include <media/videobuf2-dma-contig.h>
-#include <media/videobuf2-dma-sg.h>
 #include <media/videobuf2-vmalloc.h>
+#if IS_ENABLED(CONFIG_VIDEOBUF2_DMA_CONTIG)
+#include <media/videobuf2-dma-contig.h>
+#endif
+#if IS_ENABLED(CONFIG_VIDEOBUF2_DMA_SG)
+#include <media/videobuf2-dma-sg.h>
+#endif
 
 #include "daedalus.h"
 
@@ -119,15 +123,27 @@ static const struct vb2_ops daedalus_qops = {
 	DAEDALUS_VB2_WAIT_OPS
 };
 
-static const struct vb2_mem_ops *daedalus_capture_mem_ops(void)
+/**
+ * daedalus_capture_mem_ops - the allocator the capture_mem parameter names
+ * @mem: DAEDALUS_MEM_*
+ *
+ * Return: its vb2 memops, or NULL if this kernel was built without it.
+ */
+const struct vb2_mem_ops *daedalus_capture_mem_ops(unsigned int mem)
 {
-	switch (daedalus_capture_mem) {
-	case 1:
+	switch (mem) {
+#if IS_ENABLED(CONFIG_VIDEOBUF2_DMA_CONTIG)
+	case DAEDALUS_MEM_DMA_CONTIG:
+		return &vb2_dma_contig_memops;
+#endif
+#if IS_ENABLED(CONFIG_VIDEOBUF2_DMA_SG)
+	case DAEDALUS_MEM_DMA_SG:
 		return &vb2_dma_sg_memops;
-	case 2:
+#endif
+	case DAEDALUS_MEM_VMALLOC:
 		return &vb2_vmalloc_memops;
 	default:
-		return &vb2_dma_contig_memops;
+		return NULL;
 	}
 }
 
@@ -164,7 +180,7 @@ int daedalus_queues_init(struct daedalus_ctx *ctx)
 	if (ret)
 		return ret;
 	ret = daedalus_queue_init_one(ctx, &ctx->cap_q, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE,
-				      daedalus_capture_mem_ops());
+				      daedalus_capture_mem_ops(daedalus_capture_mem));
 	if (ret)
 		vb2_queue_release(&ctx->out_q);
 	return ret;

@@ -253,6 +253,13 @@ static inline struct daedalus_buf *to_daedalus_buf(struct vb2_v4l2_buffer *vbuf)
 	return container_of(vbuf, struct daedalus_buf, vb);
 }
 
+/* CAPTURE buffer allocators, as the capture_mem module parameter numbers them. */
+enum daedalus_mem {
+	DAEDALUS_MEM_DMA_CONTIG,
+	DAEDALUS_MEM_DMA_SG,
+	DAEDALUS_MEM_VMALLOC,
+};
+
 /* daedalus-core.c */
 extern unsigned int daedalus_capture_mem;
 
@@ -266,6 +273,7 @@ extern const struct v4l2_ioctl_ops daedalus_ioctl_ops;
 
 /* daedalus-queue.c */
 int daedalus_queues_init(struct daedalus_ctx *ctx);
+const struct vb2_mem_ops *daedalus_capture_mem_ops(unsigned int mem);
 struct vb2_queue *daedalus_queue_for(struct daedalus_ctx *ctx, u32 type);
 void daedalus_queue_fix_offsets(struct vb2_queue *q, struct v4l2_buffer *buf);
 

@@ -32,6 +32,8 @@ import {
 } from "./helpers";
 
 const DEBUGFS_PING = "/sys/kernel/debug/daedalus-v4l2/ping";
+/* Restarting the daemon takes seconds under TCG, and more on the debug kernel. */
+const DAEMON_RESTART_TIMEOUT = 60_000;
 
 const hello = (seq = 1, over: Partial<Parameters<typeof encodeHello>[1]> = {}) =>
   encodeHello(seq, {
@@ -67,10 +69,10 @@ function withHeader(bytes: Uint8Array, field: "magic" | "version" | "type" | "le
 describe.skipIf(!inVm)("bridge", () => {
   beforeAll(async () => {
     if (!connected()) await startDaemon();
-  });
+  }, DAEMON_RESTART_TIMEOUT);
   afterAll(async () => {
     if (!connected()) await startDaemon();
-  });
+  }, DAEMON_RESTART_TIMEOUT);
 
   test("the running daemon answers the kernel's PING", async () => {
     const before = counter("pongs_rx");
@@ -93,7 +95,7 @@ describe.skipIf(!inVm)("bridge", () => {
     beforeAll(async () => {
       await stopDaemon();
       br = new RawBridge();
-    });
+    }, DAEMON_RESTART_TIMEOUT);
     afterAll(() => br?.close());
 
     test("without a daemon the node offers no codec", () => {
@@ -233,7 +235,7 @@ describe.skipIf(!inVm)("bridge", () => {
     } finally {
       br.close();
     }
-  });
+  }, DAEMON_RESTART_TIMEOUT);
 
   test("the daemon reconnects after being SIGKILLed", async () => {
     if (!connected()) await startDaemon();
@@ -247,5 +249,5 @@ describe.skipIf(!inVm)("bridge", () => {
     const s = JSON.parse(status.out) as { bridge: { connected: boolean; codecs: string[] } };
     expect(s.bridge.connected).toBe(true);
     expect(s.bridge.codecs).toContain("h264");
-  });
+  }, DAEMON_RESTART_TIMEOUT);
 });

@@ -56,7 +56,7 @@ export function complianceTotals(out: string) {
 describe.skipIf(!inVm)("decoder node", () => {
   beforeAll(async () => {
     if (!connected()) await startDaemon();
-  });
+  }, COMPLIANCE_TIMEOUT);
 
   test("v4l2-ctl --list-devices shows the decoder with its video and media nodes", () => {
     const { video, media } = nodes();
@@ -102,11 +102,11 @@ describe.skipIf(!inVm)("decoder node", () => {
       await stopDaemon();
       writeFileSync(COMPLIANCE_CONFIG, JSON.stringify({ decoder: { codecs: ["h264", "hevc", "vp8", "vp9", "mpeg2"] } }));
       await startDaemon(["--config", COMPLIANCE_CONFIG]);
-    });
+    }, COMPLIANCE_TIMEOUT);
     afterAll(async () => {
       await stopDaemon();
       await startDaemon();
-    });
+    }, COMPLIANCE_TIMEOUT);
 
     for (const target of [["-d", "video"], ["-m", "media"]] as const) {
       test(

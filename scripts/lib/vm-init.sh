@@ -1,0 +1,54 @@
+#!/bin/busybox sh
+# shellcheck shell=dash
+# /init of the scripts/vm initramfs (busybox sh): load the modules, mount the
+# host root read-only over 9p with the guest's own proc, sys, dev and tmpfs
+# mounts inside it, run scripts/lib/vm-guest.sh of the project in a chroot of
+# it, power off. Its messages go to the kernel console (ttyS0).
+
+/bin/busybox --install -s
+export PATH=/sbin:/bin:/usr/sbin:/usr/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+exec </dev/null >/dev/console 2>&1
+
+fail() {
+	echo "vm-init: $*"
+	sync
+	poweroff -f
+}
+
+while read -r m; do
+	insmod "/mods/$m" || fail "insmod $m failed"
+done </mods/order
+
+r=/newroot
+p9=trans=virtio,version=9p2000.L,msize=1048576
+# cache=loose: without it loading ffmpeg's libraries over 9p dominates.
+mount -t 9p -o "$p9,cache=loose,ro" host $r || fail "cannot mount the host root"
+mount -t proc proc $r/proc
+mount -t sysfs sysfs $r/sys
+mount -t devtmpfs devtmpfs $r/dev
+mkdir -p $r/dev/pts $r/dev/shm
+mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts $r/dev/pts
+mount -t tmpfs -o mode=1777 tmpfs $r/dev/shm
+mount -t tmpfs -o mode=1777 tmpfs $r/tmp
+mount -t tmpfs -o mode=1777 tmpfs $r/var/tmp
+mount -t tmpfs -o mode=755 tmpfs $r/run
+mount -t tmpfs -o mode=700 tmpfs $r/root
+mount -t debugfs debugfs $r/sys/kernel/debug
+mount -t tracefs tracefs $r/sys/kernel/tracing 2>/dev/null
+
+# The run's writable share: its config, results and the guest dmesg.
+mkdir $r/run/vm
+mount -t 9p -o "$p9" results $r/run/vm || fail "cannot mount the results share"
+read -r project <$r/run/vm/project || fail "no project path in the results share"
+# The project has a share of its own: it may sit below one of the tmpfs above.
+mkdir -p "$r$project" 2>/dev/null
+mount -t 9p -o "$p9,cache=loose,ro" project "$r$project" || fail "cannot mount the project"
+
+# Messages up to KERN_INFO from here on; the boot itself stays quiet.
+echo 7 >/proc/sys/kernel/printk
+chroot $r /bin/bash "$project/scripts/lib/vm-guest.sh" || echo "vm-init: vm-guest.sh exited with $?"
+sync
+poweroff -f
