@@ -223,9 +223,10 @@ static int daedalus_rx_hello(struct daedalus_bridge *br, struct file *file,
 	if (ret)
 		return ret;
 	dev_info(br->misc.this_device,
-		 "daemon %s (pid %d) connected: codecs %#x, formats %#x, up to %ux%u\n",
-		 br->daemon_version, br->daemon_pid, caps.codecs, caps.pixfmts,
-		 caps.max_width, caps.max_height);
+		 "daemon %.*s (pid %d) connected: codecs %#x, formats %#x, up to %ux%u\n",
+		 (int)sizeof(hello->daemon_version), hello->daemon_version,
+		 task_tgid_vnr(current), caps.codecs, caps.pixfmts, caps.max_width,
+		 caps.max_height);
 	return 0;
 }
 
@@ -412,9 +413,11 @@ static int daedalus_bridge_release(struct inode *inode, struct file *file)
 	struct daedalus_txmsg *m, *tmp;
 	bool was_connected;
 	LIST_HEAD(dropped);
+	pid_t pid;
 
 	spin_lock(&br->lock);
 	was_connected = br->hello_done;
+	pid = br->daemon_pid;
 	br->owner = NULL;
 	br->hello_done = false;
 	br->ping_pending = false;
@@ -426,7 +429,7 @@ static int daedalus_bridge_release(struct inode *inode, struct file *file)
 	list_for_each_entry_safe(m, tmp, &dropped, list)
 		kfree(m);
 	if (was_connected)
-		dev_info(br->misc.this_device, "daemon (pid %d) disconnected\n", br->daemon_pid);
+		dev_info(br->misc.this_device, "daemon (pid %d) disconnected\n", pid);
 	return 0;
 }
 
