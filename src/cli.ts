@@ -17,4 +17,11 @@ export const main = defineCommand({
   },
 });
 
-if (import.meta.main) await runMain(main);
+if (import.meta.main) {
+  // A reader that goes away (`daedalusd status | head`) is not an error.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(0);
+    throw err;
+  });
+  await runMain(main);
+}
