@@ -45,12 +45,16 @@ static void daedalus_drain_finish(struct daedalus_ctx *ctx, struct daedalus_buf 
 	v4l2_event_queue_fh(&ctx->fh, &eos);
 }
 
-/*
+/**
+ * daedalus_drain_advance - finish the drain if it can be finished now
+ * @ctx: the handle
+ *
  * Called with ctx->buf_lock held whenever the drain may have become
- * complete: all OUTPUT work before the STOP is done and a CAPTURE buffer is
- * there to carry LAST. Until decode jobs exist nothing is ever in flight.
+ * complete (a CAPTURE buffer was queued, a STOP was issued): all OUTPUT
+ * work before the STOP is done and a CAPTURE buffer is there to carry LAST.
+ * Until decode jobs exist nothing is ever in flight.
  */
-static void daedalus_drain_advance(struct daedalus_ctx *ctx)
+void daedalus_drain_advance(struct daedalus_ctx *ctx)
 {
 	struct daedalus_buf *buf;
 
@@ -61,18 +65,6 @@ static void daedalus_drain_advance(struct daedalus_ctx *ctx)
 		return;
 	list_del(&buf->list);
 	daedalus_drain_finish(ctx, buf);
-}
-
-/**
- * daedalus_drain_capture_queued - a CAPTURE buffer joined the pending list
- * @ctx: the handle
- *
- * Called with ctx->buf_lock held. A drain waiting for a buffer to flag LAST
- * takes this one.
- */
-void daedalus_drain_capture_queued(struct daedalus_ctx *ctx)
-{
-	daedalus_drain_advance(ctx);
 }
 
 /**

@@ -85,7 +85,7 @@ static void daedalus_buf_queue(struct vb2_buffer *vb)
 	spin_lock_irqsave(&ctx->buf_lock, flags);
 	list_add_tail(&buf->list, daedalus_queue_pending(vb->vb2_queue));
 	if (!V4L2_TYPE_IS_OUTPUT(vb->type))
-		daedalus_drain_capture_queued(ctx);
+		daedalus_drain_advance(ctx);
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);
 }
 

@@ -280,7 +280,7 @@ void daedalus_queue_fix_offsets(struct vb2_queue *q, struct v4l2_buffer *buf);
 /* daedalus-drain.c */
 int daedalus_try_decoder_cmd(struct file *file, void *priv, struct v4l2_decoder_cmd *dc);
 int daedalus_decoder_cmd(struct file *file, void *priv, struct v4l2_decoder_cmd *dc);
-void daedalus_drain_capture_queued(struct daedalus_ctx *ctx);
+void daedalus_drain_advance(struct daedalus_ctx *ctx);
 void daedalus_drain_reset(struct daedalus_ctx *ctx);
 
 /* daedalus-formats.c */

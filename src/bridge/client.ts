@@ -158,7 +158,7 @@ export async function runBridge(opts: BridgeOptions, signal: AbortSignal): Promi
   let delay = opts.reconnect.initialMs;
   let lastProblem = "";
   while (!signal.aborted) {
-    let fd: number;
+    let fd: number | undefined;
     try {
       fd = sys.open(opts.path, sys.OPEN_NONBLOCK);
     } catch (err) {
@@ -167,25 +167,24 @@ export async function runBridge(opts: BridgeOptions, signal: AbortSignal): Promi
       if (problem !== lastProblem) blog.warn(`${problem}; retrying`);
       else blog.debug(`${problem}; retrying in ${delay} ms`);
       lastProblem = problem;
-      await sleep(delay, signal);
-      delay = Math.min(delay * 2, opts.reconnect.maxMs);
-      continue;
     }
-    lastProblem = "";
-    const conn = new Connection(fd, {
-      ...opts,
-      onConnected: (w) => {
-        delay = opts.reconnect.initialMs;
-        opts.onConnected?.(w);
-      },
-    });
-    try {
-      await conn.serve(signal);
-      if (!signal.aborted) blog.warn("the bridge closed; reconnecting");
-    } catch (err) {
-      blog.error(`bridge failure: ${(err as Error).message}; reconnecting`);
-    } finally {
-      sys.close(fd);
+    if (fd !== undefined) {
+      lastProblem = "";
+      const conn = new Connection(fd, {
+        ...opts,
+        onConnected: (w) => {
+          delay = opts.reconnect.initialMs;
+          opts.onConnected?.(w);
+        },
+      });
+      try {
+        await conn.serve(signal);
+        if (!signal.aborted) blog.warn("the bridge closed; reconnecting");
+      } catch (err) {
+        blog.error(`bridge failure: ${(err as Error).message}; reconnecting`);
+      } finally {
+        sys.close(fd);
+      }
     }
     await sleep(delay, signal);
     delay = Math.min(delay * 2, opts.reconnect.maxMs);

@@ -68,11 +68,6 @@ export function read(fd: number, buf: Uint8Array): number {
   return check("read", Number(sys().dd_read(fd, buf, buf.byteLength)));
 }
 
-/** One write(); returns the bytes written. */
-export function write(fd: number, buf: Uint8Array): number {
-  return check("write", Number(sys().dd_write(fd, buf, buf.byteLength)));
-}
-
 /** Writes without throwing: the count, or a negative errno. */
 export function tryWrite(fd: number, buf: Uint8Array): number {
   return Number(sys().dd_write(fd, buf, buf.byteLength));

@@ -15,7 +15,7 @@ import {
   PROTO_MAGIC,
   PROTO_VERSION,
 } from "../../src/protocol/messages";
-import { writeStruct } from "../../src/protocol/layout";
+import { flattenFields, writeStruct } from "../../src/protocol/layout";
 import * as sys from "../../src/shim/sys";
 import {
   connected,
@@ -57,12 +57,14 @@ function helloWith(field: string, value: number | string): Uint8Array {
   return bytes;
 }
 
+/** A copy of a message with one header field overwritten, at the offset the layout gives. */
 function withHeader(bytes: Uint8Array, field: "magic" | "version" | "type" | "length" | "ctx_id" | "reserved", value: number) {
   const copy = bytes.slice();
-  const offsets = { magic: 0, version: 4, type: 6, length: 8, ctx_id: 16, reserved: 20 } as const;
+  const at = flattenFields(HEADER).get(field);
+  if (!at) throw new Error(`no header field ${field}`);
   const view = new DataView(copy.buffer);
-  if (field === "version" || field === "type") view.setUint16(offsets[field], value, true);
-  else view.setUint32(offsets[field], value, true);
+  if (at.size === 2) view.setUint16(at.offset, value, true);
+  else view.setUint32(at.offset, value, true);
   return copy;
 }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // Shared by the device suite, which runs inside scripts/vm against the real
 // module. On the host (no DAEDALUS_VM) the suite is skipped as a whole.
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { findNodes, SYSFS_BRIDGE } from "../../src/status/read";
 import * as sys from "../../src/shim/sys";
@@ -111,8 +111,4 @@ export class RawBridge {
   close(): void {
     sys.close(this.fd);
   }
-}
-
-export function bridgeExists(): boolean {
-  return existsSync(BRIDGE);
 }
