@@ -8,6 +8,8 @@
  * anything acts on it, and a refused message is counted by reason.
  */
 #include <linux/ctype.h>
+#include <linux/dma-buf.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/ktime.h>
 #include <linux/poll.h>
@@ -29,6 +31,10 @@ union daedalus_rxmsg {
 	struct daedalus_msg_hdr hdr;
 	struct daedalus_msg_hello hello;
 	struct daedalus_msg_ping ping;
+	struct daedalus_msg_job_done job_done;
+	struct daedalus_msg_frame frame;
+	struct daedalus_msg_stream_info stream_info;
+	struct daedalus_msg_error error;
 };
 
 static const char * const daedalus_reject_names[DAEDALUS_REJECT_COUNT] = {
@@ -39,6 +45,8 @@ static const char * const daedalus_reject_names[DAEDALUS_REJECT_COUNT] = {
 	[DAEDALUS_REJECT_LENGTH] = "length",
 	[DAEDALUS_REJECT_FIELD] = "field",
 	[DAEDALUS_REJECT_STATE] = "state",
+	[DAEDALUS_REJECT_CONTEXT] = "context",
+	[DAEDALUS_REJECT_BUFFER] = "buffer",
 };
 
 const char *daedalus_reject_name(enum daedalus_reject reason)
@@ -88,6 +96,84 @@ static struct daedalus_txmsg *daedalus_txmsg_alloc(u32 len)
 	if (m)
 		m->len = len;
 	return m;
+}
+
+/**
+ * daedalus_bridge_msg_new - a message for the daemon, header filled in
+ * @type: DAEDALUS_MSG_*
+ * @len: size of its struct
+ * @ctx_id: the context it is about
+ *
+ * Return: the zeroed struct after its header, or NULL. Either
+ * daedalus_bridge_send() or daedalus_bridge_msg_free() takes it.
+ */
+void *daedalus_bridge_msg_new(u16 type, u32 len, u32 ctx_id)
+{
+	struct daedalus_txmsg *m = daedalus_txmsg_alloc(len);
+	struct daedalus_msg_hdr *hdr;
+
+	if (!m)
+		return NULL;
+	hdr = (struct daedalus_msg_hdr *)m->data;
+	daedalus_hdr_init(hdr, type, len, 0);
+	hdr->ctx_id = cpu_to_le32(ctx_id);
+	return m->data;
+}
+
+void daedalus_bridge_msg_free(void *msg)
+{
+	if (msg)
+		kfree(container_of(msg, struct daedalus_txmsg, data[0]));
+}
+
+/**
+ * daedalus_bridge_session - the session of the daemon holding the bridge
+ * @ddev: the device
+ *
+ * Return: its session number, or 0 without a daemon that said HELLO.
+ */
+u32 daedalus_bridge_session(struct daedalus_dev *ddev)
+{
+	struct daedalus_bridge *br = &ddev->bridge;
+	u32 session;
+
+	spin_lock(&br->lock);
+	session = br->hello_done ? br->session : 0;
+	spin_unlock(&br->lock);
+	return session;
+}
+
+/**
+ * daedalus_bridge_send - queue a message from daedalus_bridge_msg_new()
+ * @ddev: the device
+ * @session: the daemon session it is meant for
+ * @msg: the message; taken on success only
+ *
+ * Never sleeps. Return: 0; -ENOTCONN if that daemon is gone; -ENOSPC if
+ * it has stopped reading.
+ */
+int daedalus_bridge_send(struct daedalus_dev *ddev, u32 session, void *msg)
+{
+	struct daedalus_txmsg *m = container_of(msg, struct daedalus_txmsg, data[0]);
+	struct daedalus_bridge *br = &ddev->bridge;
+	struct daedalus_msg_hdr *hdr = msg;
+	int ret = 0;
+
+	spin_lock(&br->lock);
+	if (!br->hello_done || br->session != session) {
+		ret = -ENOTCONN;
+	} else if (br->txq_len >= DAEDALUS_TXQ_HARD_MAX) {
+		atomic64_inc(&br->stats.tx_dropped);
+		ret = -ENOSPC;
+	} else {
+		hdr->seq = cpu_to_le32(++br->tx_seq);
+		list_add_tail(&m->list, &br->txq);
+		br->txq_len++;
+	}
+	spin_unlock(&br->lock);
+	if (!ret)
+		wake_up_interruptible(&br->read_wq);
+	return ret;
 }
 
 /* Called with br->lock held. */
@@ -158,13 +244,21 @@ static size_t daedalus_msg_size(u16 type)
 	case DAEDALUS_MSG_PING:
 	case DAEDALUS_MSG_PONG:
 		return sizeof(struct daedalus_msg_ping);
+	case DAEDALUS_MSG_JOB_DONE:
+		return sizeof(struct daedalus_msg_job_done);
+	case DAEDALUS_MSG_FRAME:
+		return sizeof(struct daedalus_msg_frame);
+	case DAEDALUS_MSG_STREAM_INFO:
+		return sizeof(struct daedalus_msg_stream_info);
+	case DAEDALUS_MSG_ERROR:
+		return sizeof(struct daedalus_msg_error);
 	default:
 		return 0;	/* not a type the daemon may send */
 	}
 }
 
 /* A fixed-size string field: NUL-terminated within its size, printable before. */
-static bool daedalus_string_ok(const char *s, size_t size)
+bool daedalus_string_ok(const char *s, size_t size)
 {
 	size_t i;
 
@@ -216,6 +310,8 @@ static int daedalus_rx_hello(struct daedalus_bridge *br, struct file *file,
 	}
 	br->caps = caps;
 	br->hello_done = true;
+	/* Never 0: contexts use that for "unknown to any daemon". */
+	br->session = br->session + 1 ?: 1;
 	strscpy(br->daemon_version, hello->daemon_version, sizeof(br->daemon_version));
 	spin_unlock(&br->lock);
 
@@ -262,11 +358,34 @@ static int daedalus_rx_pong(struct daedalus_bridge *br, const struct daedalus_ms
 	return 0;
 }
 
+/* A decoding message: only from a daemon that said HELLO, about a context. */
+static int daedalus_rx_decode(struct daedalus_bridge *br, struct file *file, u16 type,
+			      const union daedalus_rxmsg *msg)
+{
+	struct daedalus_dev *ddev = container_of(br, struct daedalus_dev, bridge);
+	u32 session;
+	int ret;
+
+	spin_lock(&br->lock);
+	session = br->owner == file && br->hello_done ? br->session : 0;
+	spin_unlock(&br->lock);
+	if (!session)
+		return daedalus_reject(br, DAEDALUS_REJECT_STATE);
+
+	ret = daedalus_job_rx(ddev, session, type, msg);
+	if (ret < 0)
+		return daedalus_reject(br, -ret);
+	if (ret > 0)
+		atomic64_inc(&br->stats.stale);
+	return 0;
+}
+
 static int daedalus_rx(struct daedalus_bridge *br, struct file *file,
 		       const union daedalus_rxmsg *msg, size_t count)
 {
 	const struct daedalus_msg_hdr *hdr = &msg->hdr;
 	u16 type = le16_to_cpu(hdr->type);
+	bool about_ctx;
 	size_t size;
 
 	if (le32_to_cpu(hdr->magic) != DAEDALUS_PROTO_MAGIC)
@@ -278,10 +397,17 @@ static int daedalus_rx(struct daedalus_bridge *br, struct file *file,
 		return daedalus_reject(br, DAEDALUS_REJECT_TYPE);
 	if (le32_to_cpu(hdr->length) != count || count != size)
 		return daedalus_reject(br, DAEDALUS_REJECT_LENGTH);
-	if (hdr->reserved || hdr->ctx_id)
+	about_ctx = type != DAEDALUS_MSG_HELLO && type != DAEDALUS_MSG_PING &&
+		    type != DAEDALUS_MSG_PONG;
+	if (hdr->reserved || !hdr->ctx_id != !about_ctx)
 		return daedalus_reject(br, DAEDALUS_REJECT_FIELD);
 
 	switch (type) {
+	case DAEDALUS_MSG_JOB_DONE:
+	case DAEDALUS_MSG_FRAME:
+	case DAEDALUS_MSG_STREAM_INFO:
+	case DAEDALUS_MSG_ERROR:
+		return daedalus_rx_decode(br, file, type, msg);
 	case DAEDALUS_MSG_HELLO:
 		return daedalus_rx_hello(br, file, &msg->hello);
 	case DAEDALUS_MSG_PING:
@@ -410,13 +536,16 @@ static int daedalus_bridge_open(struct inode *inode, struct file *file)
 static int daedalus_bridge_release(struct inode *inode, struct file *file)
 {
 	struct daedalus_bridge *br = file->private_data;
+	struct daedalus_dev *ddev = container_of(br, struct daedalus_dev, bridge);
 	struct daedalus_txmsg *m, *tmp;
 	bool was_connected;
 	LIST_HEAD(dropped);
+	u32 session;
 	pid_t pid;
 
 	spin_lock(&br->lock);
 	was_connected = br->hello_done;
+	session = br->session;
 	pid = br->daemon_pid;
 	br->owner = NULL;
 	br->hello_done = false;
@@ -428,9 +557,60 @@ static int daedalus_bridge_release(struct inode *inode, struct file *file)
 	wake_up_interruptible_all(&br->write_wq);
 	list_for_each_entry_safe(m, tmp, &dropped, list)
 		kfree(m);
-	if (was_connected)
+	if (was_connected) {
 		dev_info(br->misc.this_device, "daemon (pid %d) disconnected\n", pid);
+		daedalus_job_daemon_lost(ddev, session);
+	}
 	return 0;
+}
+
+static long daedalus_bridge_expbuf(struct daedalus_bridge *br, struct file *file,
+				   struct daedalus_expbuf __user *uarg)
+{
+	struct daedalus_dev *ddev = container_of(br, struct daedalus_dev, bridge);
+	struct daedalus_expbuf eb;
+	struct dma_buf *dbuf;
+	u32 session;
+	int fd;
+
+	if (copy_from_user(&eb, uarg, sizeof(eb)))
+		return -EFAULT;
+	if (eb.fd || memchr_inv(eb.reserved, 0, sizeof(eb.reserved)))
+		return -EINVAL;
+	spin_lock(&br->lock);
+	session = br->owner == file && br->hello_done ? br->session : 0;
+	spin_unlock(&br->lock);
+	if (!session)
+		return -ENOTCONN;
+
+	dbuf = daedalus_job_expbuf(ddev, session, &eb);
+	if (IS_ERR(dbuf))
+		return PTR_ERR(dbuf);
+	/* The fd goes live only once userspace has its number. */
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		dma_buf_put(dbuf);
+		return fd;
+	}
+	if (put_user(fd, &uarg->fd)) {
+		put_unused_fd(fd);
+		dma_buf_put(dbuf);
+		return -EFAULT;
+	}
+	fd_install(fd, dbuf->file);
+	return 0;
+}
+
+static long daedalus_bridge_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct daedalus_bridge *br = file->private_data;
+
+	switch (cmd) {
+	case DAEDALUS_IOC_EXPBUF:
+		return daedalus_bridge_expbuf(br, file, (struct daedalus_expbuf __user *)arg);
+	default:
+		return -ENOTTY;
+	}
 }
 
 static const struct file_operations daedalus_bridge_fops = {
@@ -440,6 +620,8 @@ static const struct file_operations daedalus_bridge_fops = {
 	.read = daedalus_bridge_read,
 	.write = daedalus_bridge_write,
 	.poll = daedalus_bridge_poll,
+	.unlocked_ioctl = daedalus_bridge_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
 };
 
 /**

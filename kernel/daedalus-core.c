@@ -24,6 +24,11 @@ module_param_named(capture_mem, daedalus_capture_mem, uint, 0444);
 MODULE_PARM_DESC(capture_mem,
 		 "CAPTURE buffer memory: 0 = dma-contig (default where built), 1 = dma-sg, 2 = vmalloc");
 
+unsigned int daedalus_job_timeout_ms = 5000;
+module_param_named(job_timeout_ms, daedalus_job_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(job_timeout_ms,
+		 "fail a context whose daemon holds work without a word for this long (ms, 0 = never; default 5000)");
+
 static struct platform_device *daedalus_pdev;
 
 /* The last reference to the V4L2 device goes: nothing can reach us now. */
@@ -32,6 +37,7 @@ static void daedalus_release(struct v4l2_device *v4l2_dev)
 	struct daedalus_dev *ddev = container_of(v4l2_dev, struct daedalus_dev, v4l2_dev);
 
 	media_device_cleanup(&ddev->mdev);
+	xa_destroy(&ddev->ctxs);
 	kfree(ddev);
 }
 
@@ -65,6 +71,7 @@ static int daedalus_probe(struct platform_device *pdev)
 		return -ENOMEM;
 	ddev->dev = &pdev->dev;
 	atomic_set(&ddev->contexts, 0);
+	xa_init_flags(&ddev->ctxs, XA_FLAGS_ALLOC1);
 
 	ddev->mdev.dev = &pdev->dev;
 	strscpy(ddev->mdev.model, DAEDALUS_CARD, sizeof(ddev->mdev.model));

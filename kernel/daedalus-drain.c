@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Decoder commands and the drain sequence of dev-decoder.rst: STOP drains
- * (the last CAPTURE buffer comes back flagged LAST, one EOS event follows,
- * then DQBUF on CAPTURE says EPIPE), START resumes, and STREAMOFF on either
- * queue aborts a drain.
+ * (the daemon decodes everything queued before it and flags the last frame
+ * buffer LAST; one EOS event follows, then DQBUF on CAPTURE says EPIPE),
+ * START resumes, and STREAMOFF on either queue aborts a drain.
  */
 #include <media/v4l2-event.h>
 #include <media/v4l2-ioctl.h>
@@ -29,57 +29,6 @@ int daedalus_try_decoder_cmd(struct file *file, void *priv, struct v4l2_decoder_
 	}
 }
 
-/* Called with ctx->buf_lock held: the drain is over once LAST is out. */
-static void daedalus_drain_finish(struct daedalus_ctx *ctx, struct daedalus_buf *buf)
-{
-	static const struct v4l2_event eos = { .type = V4L2_EVENT_EOS };
-	struct vb2_buffer *vb = &buf->vb.vb2_buf;
-	unsigned int i;
-
-	for (i = 0; i < vb->num_planes; i++)
-		vb2_set_plane_payload(vb, i, 0);
-	buf->vb.flags |= V4L2_BUF_FLAG_LAST;
-	buf->vb.field = V4L2_FIELD_NONE;
-	ctx->drain = DAEDALUS_DRAIN_STOPPED;
-	vb2_buffer_done(vb, VB2_BUF_STATE_DONE);
-	v4l2_event_queue_fh(&ctx->fh, &eos);
-}
-
-/**
- * daedalus_drain_advance - finish the drain if it can be finished now
- * @ctx: the handle
- *
- * Called with ctx->buf_lock held whenever the drain may have become
- * complete (a CAPTURE buffer was queued, a STOP was issued): all OUTPUT
- * work before the STOP is done and a CAPTURE buffer is there to carry LAST.
- * Until decode jobs exist nothing is ever in flight.
- */
-void daedalus_drain_advance(struct daedalus_ctx *ctx)
-{
-	struct daedalus_buf *buf;
-
-	if (ctx->drain != DAEDALUS_DRAIN_ACTIVE)
-		return;
-	buf = list_first_entry_or_null(&ctx->cap_pending, struct daedalus_buf, list);
-	if (!buf)
-		return;
-	list_del(&buf->list);
-	daedalus_drain_finish(ctx, buf);
-}
-
-/**
- * daedalus_drain_reset - a queue stopped streaming: no drain survives that
- * @ctx: the handle
- */
-void daedalus_drain_reset(struct daedalus_ctx *ctx)
-{
-	unsigned long flags;
-
-	spin_lock_irqsave(&ctx->buf_lock, flags);
-	ctx->drain = DAEDALUS_DRAIN_NONE;
-	spin_unlock_irqrestore(&ctx->buf_lock, flags);
-}
-
 int daedalus_decoder_cmd(struct file *file, void *priv, struct v4l2_decoder_cmd *dc)
 {
 	struct daedalus_ctx *ctx = file_to_ctx(file);
@@ -90,20 +39,25 @@ int daedalus_decoder_cmd(struct file *file, void *priv, struct v4l2_decoder_cmd 
 	if (ret)
 		return ret;
 
-	spin_lock_irqsave(&ctx->buf_lock, flags);
-	if (ctx->drain == DAEDALUS_DRAIN_ACTIVE) {
-		ret = -EBUSY;
-	} else if (dc->cmd == V4L2_DEC_CMD_START) {
-		ctx->drain = DAEDALUS_DRAIN_NONE;
-	} else if (vb2_is_streaming(&ctx->out_q) && vb2_is_streaming(&ctx->cap_q)) {
+	if (dc->cmd == V4L2_DEC_CMD_STOP) {
 		/* STOP without both queues streaming succeeds but drains nothing. */
-		ctx->drain = DAEDALUS_DRAIN_ACTIVE;
-		daedalus_drain_advance(ctx);
+		if (!vb2_is_streaming(&ctx->out_q) || !vb2_is_streaming(&ctx->cap_q))
+			return 0;
+		return daedalus_job_drain(ctx);
 	}
+
+	spin_lock_irqsave(&ctx->buf_lock, flags);
+	if (ctx->drain == DAEDALUS_DRAIN_ACTIVE)
+		ret = -EBUSY;
+	else
+		ctx->drain = DAEDALUS_DRAIN_NONE;
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);
+	if (ret)
+		return ret;
 
 	/* After START, DQBUF on CAPTURE gives buffers again instead of EPIPE. */
-	if (!ret && dc->cmd == V4L2_DEC_CMD_START)
-		vb2_clear_last_buffer_dequeued(&ctx->cap_q);
-	return ret;
+	vb2_clear_last_buffer_dequeued(&ctx->cap_q);
+	/* Bitstream held back since the drain goes to the daemon now. */
+	daedalus_job_kick(ctx);
+	return 0;
 }

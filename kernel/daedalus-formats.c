@@ -139,23 +139,76 @@ void daedalus_fmt_adjust_coded(const struct daedalus_caps *caps,
 }
 
 /**
+ * daedalus_raw_fits_depth - whether a CAPTURE layout can carry a stream
+ * @fmt: the layout
+ * @bit_depth: the stream's, or 0 while it is not known
+ */
+bool daedalus_raw_fits_depth(const struct daedalus_raw_fmt *fmt, u32 bit_depth)
+{
+	if (!bit_depth)
+		return true;
+	return (fmt->pixfmt == DAEDALUS_PIXFMT_P010) == (bit_depth > 8);
+}
+
+/**
+ * daedalus_raw_pixfmt - the DAEDALUS_PIXFMT_* of a CAPTURE fourcc
+ * @fourcc: one of the fourccs daedalus_raw_fmts lists
+ *
+ * Return: its bit number, or DAEDALUS_PIXFMT_COUNT for any other fourcc.
+ */
+u32 daedalus_raw_pixfmt(u32 fourcc)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(daedalus_raw_fmts); i++)
+		if (daedalus_raw_fmts[i].fourcc == fourcc)
+			return daedalus_raw_fmts[i].pixfmt;
+	return DAEDALUS_PIXFMT_COUNT;
+}
+
+/**
+ * daedalus_raw_enum_depth - the @index-th CAPTURE layout for a stream
+ * @caps: what the daemon writes
+ * @bit_depth: the stream's, 0 while unknown
+ * @index: from ENUM_FMT
+ *
+ * Return: the layout, or NULL past the end.
+ */
+const struct daedalus_raw_fmt *daedalus_raw_enum_depth(const struct daedalus_caps *caps,
+						       u32 bit_depth, unsigned int index)
+{
+	const struct daedalus_raw_fmt *fmt;
+	unsigned int i;
+
+	for (i = 0; (fmt = daedalus_raw_enum(caps, i)); i++) {
+		if (!daedalus_raw_fits_depth(fmt, bit_depth))
+			continue;
+		if (!index--)
+			return fmt;
+	}
+	return NULL;
+}
+
+/**
  * daedalus_fmt_adjust_raw - make a CAPTURE format valid
  * @caps: what the daemon decodes
+ * @bit_depth: the stream's, 0 while unknown: 10-bit streams need P010,
+ *	8-bit ones an 8-bit layout
  * @pix: the format, adjusted in place; its width and height are the coded
  *	(frame buffer) size, rounded up to whole macroblocks
  *
  * The plane layout comes from the V4L2 format tables: one buffer, planes
  * back to back, chroma right after bytesperline x height of luma.
  */
-void daedalus_fmt_adjust_raw(const struct daedalus_caps *caps,
+void daedalus_fmt_adjust_raw(const struct daedalus_caps *caps, u32 bit_depth,
 			     struct v4l2_pix_format_mplane *pix)
 {
 	const struct daedalus_raw_fmt *fmt;
 	u32 width, height;
 
 	fmt = daedalus_raw_find(caps, pix->pixelformat);
-	if (!fmt)
-		fmt = daedalus_raw_enum(caps, 0);
+	if (!fmt || !daedalus_raw_fits_depth(fmt, bit_depth))
+		fmt = daedalus_raw_enum_depth(caps, bit_depth, 0);
 	width = clamp(ALIGN(pix->width, DAEDALUS_ALIGN), DAEDALUS_MIN_DIMENSION,
 		      ALIGN(caps->max_width, DAEDALUS_ALIGN));
 	height = clamp(ALIGN(pix->height, DAEDALUS_ALIGN), DAEDALUS_MIN_DIMENSION,

@@ -84,33 +84,46 @@ static void daedalus_buf_queue(struct vb2_buffer *vb)
 
 	spin_lock_irqsave(&ctx->buf_lock, flags);
 	list_add_tail(&buf->list, daedalus_queue_pending(vb->vb2_queue));
-	if (!V4L2_TYPE_IS_OUTPUT(vb->type))
-		daedalus_drain_advance(ctx);
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);
+	/* vb2 calls this under the queue lock, which is ctx->lock. */
+	daedalus_job_kick(ctx);
 }
 
 static int daedalus_start_streaming(struct vb2_queue *vq, unsigned int count)
-{
-	return 0;
-}
-
-/* Every buffer the driver still holds goes back, flagged ERROR. */
-static void daedalus_stop_streaming(struct vb2_queue *vq)
 {
 	struct daedalus_ctx *ctx = vb2_get_drv_priv(vq);
 	struct daedalus_buf *buf, *tmp;
 	unsigned long flags;
 	LIST_HEAD(returned);
+	int ret;
 
-	daedalus_drain_reset(ctx);
+	if (!V4L2_TYPE_IS_OUTPUT(vq->type)) {
+		spin_lock_irqsave(&ctx->buf_lock, flags);
+		ctx->cap_seq = 0;
+		ctx->cap_stale = false;
+		spin_unlock_irqrestore(&ctx->buf_lock, flags);
+		daedalus_job_kick(ctx);
+		return 0;
+	}
+
+	ret = daedalus_job_start(ctx);
+	if (!ret)
+		return 0;
+	/* vb2 wants the buffers it handed over back as QUEUED. */
 	spin_lock_irqsave(&ctx->buf_lock, flags);
-	list_splice_init(daedalus_queue_pending(vq), &returned);
+	list_splice_init(&ctx->out_pending, &returned);
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);
-
 	list_for_each_entry_safe(buf, tmp, &returned, list) {
 		list_del(&buf->list);
-		vb2_buffer_done(&buf->vb.vb2_buf, VB2_BUF_STATE_ERROR);
+		vb2_buffer_done(&buf->vb.vb2_buf, VB2_BUF_STATE_QUEUED);
 	}
+	return ret;
+}
+
+/* Every buffer the driver or the daemon still holds goes back, flagged ERROR. */
+static void daedalus_stop_streaming(struct vb2_queue *vq)
+{
+	daedalus_job_stop(vb2_get_drv_priv(vq), vq);
 }
 
 static const struct vb2_ops daedalus_qops = {
@@ -159,6 +172,8 @@ static int daedalus_queue_init_one(struct daedalus_ctx *ctx, struct vb2_queue *q
 	q->timestamp_flags = V4L2_BUF_FLAG_TIMESTAMP_COPY;
 	q->lock = &ctx->lock;
 	q->dev = ctx->dev->dev;
+	/* An empty bitstream buffer is legal and means nothing. */
+	q->allow_zero_bytesused = V4L2_TYPE_IS_OUTPUT(type);
 	return vb2_queue_init(q);
 }
 

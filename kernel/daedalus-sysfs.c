@@ -119,6 +119,12 @@ DAEDALUS_STAT_ATTR(rejected_type, rejected[DAEDALUS_REJECT_TYPE]);
 DAEDALUS_STAT_ATTR(rejected_length, rejected[DAEDALUS_REJECT_LENGTH]);
 DAEDALUS_STAT_ATTR(rejected_field, rejected[DAEDALUS_REJECT_FIELD]);
 DAEDALUS_STAT_ATTR(rejected_state, rejected[DAEDALUS_REJECT_STATE]);
+DAEDALUS_STAT_ATTR(rejected_context, rejected[DAEDALUS_REJECT_CONTEXT]);
+DAEDALUS_STAT_ATTR(rejected_buffer, rejected[DAEDALUS_REJECT_BUFFER]);
+DAEDALUS_STAT_ATTR(jobs, jobs);
+DAEDALUS_STAT_ATTR(frames, frames);
+DAEDALUS_STAT_ATTR(stale, stale);
+DAEDALUS_STAT_ATTR(timeouts, timeouts);
 
 static struct attribute *daedalus_stat_attrs[] = {
 	&dev_attr_connects.attr,
@@ -135,6 +141,12 @@ static struct attribute *daedalus_stat_attrs[] = {
 	&dev_attr_rejected_length.attr,
 	&dev_attr_rejected_field.attr,
 	&dev_attr_rejected_state.attr,
+	&dev_attr_rejected_context.attr,
+	&dev_attr_rejected_buffer.attr,
+	&dev_attr_jobs.attr,
+	&dev_attr_frames.attr,
+	&dev_attr_stale.attr,
+	&dev_attr_timeouts.attr,
 	NULL,
 };
 

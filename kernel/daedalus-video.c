@@ -13,16 +13,53 @@
 
 /* Frame buffers a client needs before the stream says how many. */
 #define DAEDALUS_DEF_MIN_CAPTURE	4
-#define DAEDALUS_MAX_MIN_BUFFERS	32
+
+/*
+ * The profiles and levels libavcodec decodes, as read-only menus: clients
+ * (Chromium) read them to learn what the decoder takes. 4:2:2, 4:4:4 and
+ * scalable/multiview profiles are left out; libavcodec's software decoder
+ * outputs them in layouts the CAPTURE formats do not carry.
+ */
+static const struct {
+	u32 id;
+	u8 max;
+	u64 skip;
+	u8 def;
+} daedalus_codec_menus[] = {
+	{ V4L2_CID_MPEG_VIDEO_H264_PROFILE, V4L2_MPEG_VIDEO_H264_PROFILE_HIGH,
+	  BIT(V4L2_MPEG_VIDEO_H264_PROFILE_EXTENDED), V4L2_MPEG_VIDEO_H264_PROFILE_HIGH },
+	{ V4L2_CID_MPEG_VIDEO_H264_LEVEL, V4L2_MPEG_VIDEO_H264_LEVEL_5_1, 0,
+	  V4L2_MPEG_VIDEO_H264_LEVEL_4_1 },
+	{ V4L2_CID_MPEG_VIDEO_HEVC_PROFILE, V4L2_MPEG_VIDEO_HEVC_PROFILE_MAIN_10,
+	  0, V4L2_MPEG_VIDEO_HEVC_PROFILE_MAIN },
+	{ V4L2_CID_MPEG_VIDEO_HEVC_LEVEL, V4L2_MPEG_VIDEO_HEVC_LEVEL_5_1, 0,
+	  V4L2_MPEG_VIDEO_HEVC_LEVEL_4_1 },
+	{ V4L2_CID_MPEG_VIDEO_VP8_PROFILE, V4L2_MPEG_VIDEO_VP8_PROFILE_3, 0,
+	  V4L2_MPEG_VIDEO_VP8_PROFILE_0 },
+	{ V4L2_CID_MPEG_VIDEO_VP9_PROFILE, V4L2_MPEG_VIDEO_VP9_PROFILE_2,
+	  BIT(V4L2_MPEG_VIDEO_VP9_PROFILE_1), V4L2_MPEG_VIDEO_VP9_PROFILE_0 },
+};
 
 static int daedalus_ctrls_init(struct daedalus_ctx *ctx)
 {
 	struct v4l2_ctrl_handler *hdl = &ctx->hdl;
+	unsigned int i;
 
 	/* MIN_BUFFERS_FOR_OUTPUT belongs to encoders: a decoder must not have it. */
-	v4l2_ctrl_handler_init(hdl, 1);
-	v4l2_ctrl_new_std(hdl, NULL, V4L2_CID_MIN_BUFFERS_FOR_CAPTURE,
-			  1, DAEDALUS_MAX_MIN_BUFFERS, 1, DAEDALUS_DEF_MIN_CAPTURE);
+	v4l2_ctrl_handler_init(hdl, 1 + ARRAY_SIZE(daedalus_codec_menus));
+	ctx->min_cap_ctrl = v4l2_ctrl_new_std(hdl, NULL, V4L2_CID_MIN_BUFFERS_FOR_CAPTURE,
+					      1, DAEDALUS_MAX_MIN_BUFFERS, 1,
+					      DAEDALUS_DEF_MIN_CAPTURE);
+	for (i = 0; i < ARRAY_SIZE(daedalus_codec_menus); i++) {
+		struct v4l2_ctrl *ctrl;
+
+		ctrl = v4l2_ctrl_new_std_menu(hdl, NULL, daedalus_codec_menus[i].id,
+					      daedalus_codec_menus[i].max,
+					      daedalus_codec_menus[i].skip,
+					      daedalus_codec_menus[i].def);
+		if (ctrl)
+			ctrl->flags |= V4L2_CTRL_FLAG_READ_ONLY;
+	}
 	if (hdl->error) {
 		int ret = hdl->error;
 
@@ -46,7 +83,7 @@ static void daedalus_ctx_derive_capture(struct daedalus_ctx *ctx,
 	ctx->cap_fmt.xfer_func = ctx->out_fmt.xfer_func;
 	ctx->cap_fmt.ycbcr_enc = ctx->out_fmt.ycbcr_enc;
 	ctx->cap_fmt.quantization = ctx->out_fmt.quantization;
-	daedalus_fmt_adjust_raw(caps, &ctx->cap_fmt);
+	daedalus_fmt_adjust_raw(caps, 0, &ctx->cap_fmt);
 	ctx->visible = (struct v4l2_rect){ 0, 0, min(width, ctx->cap_fmt.width),
 					   min(height, ctx->cap_fmt.height) };
 }
@@ -77,10 +114,15 @@ static int daedalus_open(struct file *file)
 	if (!ctx)
 		return -ENOMEM;
 	ctx->dev = ddev;
+	kref_init(&ctx->ref);
 	mutex_init(&ctx->lock);
 	spin_lock_init(&ctx->buf_lock);
 	INIT_LIST_HEAD(&ctx->out_pending);
+	INIT_LIST_HEAD(&ctx->out_active);
 	INIT_LIST_HEAD(&ctx->cap_pending);
+	INIT_LIST_HEAD(&ctx->cap_active);
+	INIT_DELAYED_WORK(&ctx->watchdog, daedalus_job_watchdog);
+	ctx->next_tag = 1;
 	v4l2_fh_init(&ctx->fh, video_devdata(file));
 	file->private_data = &ctx->fh;
 
@@ -91,11 +133,17 @@ static int daedalus_open(struct file *file)
 	ret = daedalus_queues_init(ctx);
 	if (ret)
 		goto err_ctrls;
+	ret = daedalus_ctx_register(ctx);
+	if (ret)
+		goto err_queues;
 
 	v4l2_fh_add(&ctx->fh);
 	atomic_inc(&ddev->contexts);
 	return 0;
 
+err_queues:
+	vb2_queue_release(&ctx->out_q);
+	vb2_queue_release(&ctx->cap_q);
 err_ctrls:
 	v4l2_ctrl_handler_free(&ctx->hdl);
 err_fh:
@@ -105,20 +153,23 @@ err_fh:
 	return ret;
 }
 
+/*
+ * The daemon's replies may still hold a reference: the context is taken
+ * out of their reach first, and freed by whichever reference goes last.
+ */
 static int daedalus_release(struct file *file)
 {
 	struct daedalus_ctx *ctx = file_to_ctx(file);
 
+	daedalus_ctx_unregister(ctx);
 	v4l2_fh_del(&ctx->fh);
 	mutex_lock(&ctx->lock);
 	vb2_queue_release(&ctx->out_q);
 	vb2_queue_release(&ctx->cap_q);
 	mutex_unlock(&ctx->lock);
-	v4l2_ctrl_handler_free(&ctx->hdl);
-	v4l2_fh_exit(&ctx->fh);
-	mutex_destroy(&ctx->lock);
+	daedalus_job_close(ctx);
 	atomic_dec(&ctx->dev->contexts);
-	kfree(ctx);
+	daedalus_ctx_put(ctx);
 	return 0;
 }
 
@@ -240,7 +291,8 @@ static int daedalus_enum_fmt(struct file *file, void *priv, struct v4l2_fmtdesc 
 			strscpy(f->description, coded->description, sizeof(f->description));
 		return 0;
 	}
-	raw = daedalus_raw_enum(&caps, f->index);
+	/* Once the stream is known, only the layouts that carry it. */
+	raw = daedalus_raw_enum_depth(&caps, ctx->bit_depth, f->index);
 	if (!raw)
 		return -EINVAL;
 	f->pixelformat = raw->fourcc;
@@ -279,7 +331,7 @@ static int daedalus_try_fmt_cap(struct file *file, void *priv, struct v4l2_forma
 	pix->xfer_func = ctx->cap_fmt.xfer_func;
 	pix->ycbcr_enc = ctx->cap_fmt.ycbcr_enc;
 	pix->quantization = ctx->cap_fmt.quantization;
-	daedalus_fmt_adjust_raw(&caps, pix);
+	daedalus_fmt_adjust_raw(&caps, ctx->bit_depth, pix);
 	return 0;
 }
 
@@ -366,6 +418,20 @@ static int daedalus_g_selection(struct file *file, void *priv, struct v4l2_selec
 	default:
 		return -EINVAL;
 	}
+}
+
+/* No scaler or cropper: any rectangle asked for becomes the visible one. */
+static int daedalus_s_selection(struct file *file, void *priv, struct v4l2_selection *s)
+{
+	struct daedalus_ctx *ctx = file_to_ctx(file);
+
+	if (s->type != V4L2_BUF_TYPE_VIDEO_CAPTURE &&
+	    s->type != V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE)
+		return -EINVAL;
+	if (s->target != V4L2_SEL_TGT_COMPOSE && s->target != V4L2_SEL_TGT_CROP)
+		return -EINVAL;
+	s->r = ctx->visible;
+	return 0;
 }
 
 static int daedalus_subscribe_event(struct v4l2_fh *fh,
@@ -489,6 +555,7 @@ const struct v4l2_ioctl_ops daedalus_ioctl_ops = {
 
 	.vidioc_enum_framesizes = daedalus_enum_framesizes,
 	.vidioc_g_selection = daedalus_g_selection,
+	.vidioc_s_selection = daedalus_s_selection,
 
 	.vidioc_reqbufs = daedalus_reqbufs,
 	.vidioc_create_bufs = daedalus_create_bufs,

@@ -12,6 +12,9 @@
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+#include <linux/kref.h>
 #include <media/media-device.h>
 #include <media/v4l2-ctrls.h>
 #include <media/v4l2-device.h>
@@ -31,14 +34,22 @@
 #define DAEDALUS_DEF_HEIGHT	720
 /* Frame-size limit while no daemon has announced its own. */
 #define DAEDALUS_DEF_MAX_DIM	4096
+/* Most frame buffers a stream may ask the client for. */
+#define DAEDALUS_MAX_MIN_BUFFERS	32
 /* Decoded frames are laid out in whole 16x16 macroblocks. */
 #define DAEDALUS_ALIGN		16
 
 /* CAPTURE mmap offsets sit above this, OUTPUT ones below (one node, two queues). */
 #define DAEDALUS_CAP_MMAP_BASE	BIT(30)
 
-/* Kernel-to-daemon messages waiting to be read, at most. */
+/*
+ * Messages waiting for the daemon to read them: replies to its own
+ * messages wait for the queue to drop below DAEDALUS_TXQ_MAX; the kernel's
+ * own (jobs, frame buffers, controls) fail beyond DAEDALUS_TXQ_HARD_MAX,
+ * a bound the per-context buffer limits keep well clear of.
+ */
 #define DAEDALUS_TXQ_MAX	256
+#define DAEDALUS_TXQ_HARD_MAX	8192
 
 /**
  * struct daedalus_caps - what the connected daemon decodes
@@ -63,6 +74,8 @@ enum daedalus_reject {
 	DAEDALUS_REJECT_LENGTH,		/* length field vs write size vs type */
 	DAEDALUS_REJECT_FIELD,		/* reserved, ctx_id or payload value */
 	DAEDALUS_REJECT_STATE,		/* not valid now, e.g. a second HELLO */
+	DAEDALUS_REJECT_CONTEXT,	/* a context that never existed */
+	DAEDALUS_REJECT_BUFFER,		/* a buffer not with the daemon, or too small */
 	DAEDALUS_REJECT_COUNT
 };
 
@@ -75,6 +88,10 @@ enum daedalus_reject {
  * @pings_rx: PINGs from the daemon, answered
  * @pongs_rx: PONGs from the daemon to the kernel's PINGs
  * @tx_dropped: kernel PINGs dropped because the daemon was not reading
+ * @jobs: bitstream buffers handed to the daemon
+ * @frames: frame buffers the daemon filled
+ * @stale: replies that lost a race with the client, dropped quietly
+ * @timeouts: contexts whose jobs timed out
  * @rejected: refused messages by reason
  */
 struct daedalus_bridge_stats {
@@ -85,6 +102,10 @@ struct daedalus_bridge_stats {
 	atomic64_t pings_rx;
 	atomic64_t pongs_rx;
 	atomic64_t tx_dropped;
+	atomic64_t jobs;
+	atomic64_t frames;
+	atomic64_t stale;
+	atomic64_t timeouts;
 	atomic64_t rejected[DAEDALUS_REJECT_COUNT];
 };
 
@@ -94,6 +115,7 @@ struct daedalus_bridge_stats {
  * @lock: protects everything below except @stats
  * @owner: the open file of the daemon holding the bridge, NULL if none
  * @hello_done: that daemon's HELLO was accepted; @caps is valid
+ * @session: counts accepted HELLOs; contexts remember the one they run under
  * @caps: what it decodes
  * @daemon_pid: its thread-group id, for the logs and sysfs
  * @daemon_version: the version string from its HELLO
@@ -114,6 +136,7 @@ struct daedalus_bridge {
 	spinlock_t lock;	/* taken from process context only */
 	struct file *owner;
 	bool hello_done;
+	u32 session;
 	struct daedalus_caps caps;
 	pid_t daemon_pid;
 	char daemon_version[DAEDALUS_VERSION_LEN];
@@ -160,6 +183,10 @@ struct daedalus_media {
  * @bridge: the daemon bridge
  * @debugfs: debugfs directory
  * @contexts: open video-node handles
+ * @ctxs: the same, by context id, for the daemon's replies
+ * @ctx_next: next id xa_alloc_cyclic() tries
+ * @ctx_highest: highest id ever handed out: a reply for an id at most this
+ *	that is no longer in @ctxs is stale, above it is invalid
  */
 struct daedalus_dev {
 	struct device *dev;
@@ -170,6 +197,9 @@ struct daedalus_dev {
 	struct daedalus_bridge bridge;
 	struct dentry *debugfs;
 	atomic_t contexts;
+	struct xarray ctxs;
+	u32 ctx_next;
+	u32 ctx_highest;
 };
 
 /* Where a handle is in the drain sequence of dev-decoder.rst. */
@@ -183,42 +213,74 @@ enum daedalus_drain {
  * struct daedalus_ctx - one open handle of the video node: a decoding session
  * @fh: V4L2 file handle, first so file->private_data converts to it
  * @dev: the device
+ * @id: names the context on the bridge
+ * @ref: the handle holds one reference, a daemon reply in progress another
  * @lock: serialises this handle's ioctls; also both vb2 queues' lock
  * @out_q: OUTPUT (bitstream) queue
  * @cap_q: CAPTURE (decoded frames) queue
  * @hdl: controls
+ * @min_cap_ctrl: MIN_BUFFERS_FOR_CAPTURE, set from the stream
  * @out_fmt: OUTPUT format
  * @cap_fmt: CAPTURE format (coded resolution of the frame buffers)
  * @visible: the visible rectangle within @cap_fmt
- * @buf_lock: protects the pending lists and @drain
- * @out_pending: OUTPUT buffers queued and not yet given back
- * @cap_pending: CAPTURE buffers queued and not yet given back
+ * @bit_depth: of the stream, 0 until its headers were parsed
+ * @watchdog: fails jobs the daemon sits on for longer than job_timeout_ms
+ * @buf_lock: protects everything below
+ * @closed: the handle is being released; the daemon's replies find nothing
+ * @session: bridge session the daemon knows this context in, 0 for none
+ * @failed: the daemon went away or gave up on the stream
+ * @out_pending: OUTPUT buffers queued and not yet handed to the daemon
+ * @out_active: OUTPUT buffers with the daemon
+ * @cap_pending: CAPTURE buffers queued and not yet handed to the daemon
+ * @cap_active: CAPTURE buffers with the daemon
+ * @next_tag: tag of the next hand-over
+ * @stale_below: per DAEDALUS_QUEUE_*, tags below which a reply is stale
+ * @out_seq: sequence number of the next OUTPUT buffer given back
+ * @cap_seq: sequence number of the next frame given back
+ * @cap_stale: the stream's format changed and the CAPTURE buffers do not fit
  * @drain: drain state
  */
 struct daedalus_ctx {
 	struct v4l2_fh fh;
 	struct daedalus_dev *dev;
+	u32 id;
+	struct kref ref;
 	struct mutex lock;	/* ioctls of this handle, and vb2's queue lock */
 	struct vb2_queue out_q;
 	struct vb2_queue cap_q;
 	struct v4l2_ctrl_handler hdl;
+	struct v4l2_ctrl *min_cap_ctrl;
 	struct v4l2_pix_format_mplane out_fmt;
 	struct v4l2_pix_format_mplane cap_fmt;
 	struct v4l2_rect visible;
-	spinlock_t buf_lock;	/* pending lists; vb2 callbacks may run in any context */
+	u32 bit_depth;
+	struct delayed_work watchdog;
+	spinlock_t buf_lock;	/* buffer lists and decode state; vb2 callbacks may be atomic */
+	bool closed;
+	u32 session;
+	bool failed;
 	struct list_head out_pending;
+	struct list_head out_active;
 	struct list_head cap_pending;
+	struct list_head cap_active;
+	u32 next_tag;
+	u32 stale_below[2];
+	u32 out_seq;
+	u32 cap_seq;
+	bool cap_stale;
 	enum daedalus_drain drain;
 };
 
 /**
  * struct daedalus_buf - a vb2 buffer of either queue
  * @vb: vb2 buffer, first as vb2 requires
- * @list: entry in a pending list
+ * @list: entry in a pending or active list
+ * @tag: the tag it was last handed to the daemon with
  */
 struct daedalus_buf {
 	struct vb2_v4l2_buffer vb;
 	struct list_head list;
+	u32 tag;
 };
 
 /**
@@ -262,6 +324,7 @@ enum daedalus_mem {
 
 /* daedalus-core.c */
 extern unsigned int daedalus_capture_mem;
+extern unsigned int daedalus_job_timeout_ms;
 
 /* daedalus-media.c */
 int daedalus_media_register(struct daedalus_dev *ddev);
@@ -280,8 +343,26 @@ void daedalus_queue_fix_offsets(struct vb2_queue *q, struct v4l2_buffer *buf);
 /* daedalus-drain.c */
 int daedalus_try_decoder_cmd(struct file *file, void *priv, struct v4l2_decoder_cmd *dc);
 int daedalus_decoder_cmd(struct file *file, void *priv, struct v4l2_decoder_cmd *dc);
-void daedalus_drain_advance(struct daedalus_ctx *ctx);
-void daedalus_drain_reset(struct daedalus_ctx *ctx);
+
+/* daedalus-context.c */
+int daedalus_ctx_register(struct daedalus_ctx *ctx);
+void daedalus_ctx_unregister(struct daedalus_ctx *ctx);
+struct daedalus_ctx *daedalus_ctx_get(struct daedalus_dev *ddev, u32 id, bool *stale);
+void daedalus_ctx_put(struct daedalus_ctx *ctx);
+void daedalus_ctx_for_each(struct daedalus_dev *ddev,
+			   void (*fn)(struct daedalus_ctx *ctx, void *arg), void *arg);
+
+/* daedalus-job.c */
+int daedalus_job_start(struct daedalus_ctx *ctx);
+void daedalus_job_stop(struct daedalus_ctx *ctx, struct vb2_queue *vq);
+void daedalus_job_close(struct daedalus_ctx *ctx);
+void daedalus_job_kick(struct daedalus_ctx *ctx);
+int daedalus_job_drain(struct daedalus_ctx *ctx);
+void daedalus_job_watchdog(struct work_struct *work);
+void daedalus_job_daemon_lost(struct daedalus_dev *ddev, u32 session);
+int daedalus_job_rx(struct daedalus_dev *ddev, u32 session, u16 type, const void *msg);
+struct dma_buf *daedalus_job_expbuf(struct daedalus_dev *ddev, u32 session,
+				    const struct daedalus_expbuf *eb);
 
 /* daedalus-formats.c */
 const struct daedalus_coded_fmt *daedalus_coded_enum(const struct daedalus_caps *caps,
@@ -294,15 +375,24 @@ const struct daedalus_raw_fmt *daedalus_raw_find(const struct daedalus_caps *cap
 						 u32 fourcc);
 void daedalus_fmt_adjust_coded(const struct daedalus_caps *caps,
 			       struct v4l2_pix_format_mplane *pix);
-void daedalus_fmt_adjust_raw(const struct daedalus_caps *caps,
+void daedalus_fmt_adjust_raw(const struct daedalus_caps *caps, u32 bit_depth,
 			     struct v4l2_pix_format_mplane *pix);
+u32 daedalus_raw_pixfmt(u32 fourcc);
+bool daedalus_raw_fits_depth(const struct daedalus_raw_fmt *fmt, u32 bit_depth);
+const struct daedalus_raw_fmt *daedalus_raw_enum_depth(const struct daedalus_caps *caps,
+						       u32 bit_depth, unsigned int index);
 
 /* daedalus-bridge.c */
 int daedalus_bridge_register(struct daedalus_dev *ddev);
 void daedalus_bridge_unregister(struct daedalus_dev *ddev);
 void daedalus_bridge_caps(struct daedalus_dev *ddev, struct daedalus_caps *caps);
 int daedalus_bridge_ping(struct daedalus_dev *ddev, u64 cookie);
+void *daedalus_bridge_msg_new(u16 type, u32 len, u32 ctx_id);
+void daedalus_bridge_msg_free(void *msg);
+int daedalus_bridge_send(struct daedalus_dev *ddev, u32 session, void *msg);
+u32 daedalus_bridge_session(struct daedalus_dev *ddev);
 const char *daedalus_reject_name(enum daedalus_reject reason);
+bool daedalus_string_ok(const char *s, size_t size);
 
 /* daedalus-sysfs.c */
 extern const struct attribute_group *daedalus_bridge_groups[];

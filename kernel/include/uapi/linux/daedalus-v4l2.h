@@ -14,13 +14,14 @@
 #ifndef _UAPI_LINUX_DAEDALUS_V4L2_H
 #define _UAPI_LINUX_DAEDALUS_V4L2_H
 
+#include <linux/ioctl.h>
 #include <linux/types.h>
 
 #define DAEDALUS_BRIDGE_NAME		"daedalus-v4l2"
 
 /* "DDV4" as it reads in memory on the little-endian wire. */
 #define DAEDALUS_PROTO_MAGIC		0x34564444
-#define DAEDALUS_PROTO_VERSION		1
+#define DAEDALUS_PROTO_VERSION		2
 
 /* No message is larger; a read() buffer of this size always suffices. */
 #define DAEDALUS_MSG_MAX_LEN		4096
@@ -30,6 +31,20 @@
 #define DAEDALUS_MSG_WELCOME		0x0002	/* kernel -> daemon */
 #define DAEDALUS_MSG_PING		0x0003	/* either way */
 #define DAEDALUS_MSG_PONG		0x0004	/* answers a PING */
+
+/* Decoding, kernel -> daemon. */
+#define DAEDALUS_MSG_START		0x0010	/* OUTPUT began streaming */
+#define DAEDALUS_MSG_STOP		0x0011	/* a queue stopped streaming */
+#define DAEDALUS_MSG_CLOSE		0x0012	/* the handle was closed */
+#define DAEDALUS_MSG_JOB		0x0013	/* a bitstream buffer to decode */
+#define DAEDALUS_MSG_CAPBUF		0x0014	/* a frame buffer to fill */
+#define DAEDALUS_MSG_DRAIN		0x0015	/* finish everything sent so far */
+
+/* Decoding, daemon -> kernel. */
+#define DAEDALUS_MSG_JOB_DONE		0x0020	/* a bitstream buffer is consumed */
+#define DAEDALUS_MSG_FRAME		0x0021	/* a frame buffer is filled */
+#define DAEDALUS_MSG_STREAM_INFO	0x0022	/* the stream's parameters */
+#define DAEDALUS_MSG_ERROR		0x0023	/* the context cannot go on */
 
 /* Codecs, as bit numbers in daedalus_msg_hello.codecs. Wire-stable. */
 #define DAEDALUS_CODEC_H264		0
@@ -51,6 +66,30 @@
 #define DAEDALUS_MAX_DIMENSION		16384
 
 #define DAEDALUS_VERSION_LEN		32
+
+/* The two queues of a context, as messages and the EXPBUF ioctl name them. */
+#define DAEDALUS_QUEUE_OUTPUT		0
+#define DAEDALUS_QUEUE_CAPTURE		1
+
+/* daedalus_msg_job_done.flags */
+#define DAEDALUS_JOB_ERROR		0x01	/* the data could not be used */
+
+/* daedalus_msg_frame.flags */
+#define DAEDALUS_FRAME_KEYFRAME		0x01
+#define DAEDALUS_FRAME_PFRAME		0x02
+#define DAEDALUS_FRAME_BFRAME		0x04
+#define DAEDALUS_FRAME_ERROR		0x08	/* decoded with errors */
+#define DAEDALUS_FRAME_LAST		0x10	/* ends a DRAIN */
+#define DAEDALUS_FRAME_FLAGS_ALL	0x1f
+
+/* daedalus_msg_error.code */
+#define DAEDALUS_ERR_UNSUPPORTED	1	/* profile, size or chroma format */
+#define DAEDALUS_ERR_BITSTREAM		2	/* undecodable beyond recovery */
+#define DAEDALUS_ERR_NOMEM		3
+#define DAEDALUS_ERR_INTERNAL		4
+#define DAEDALUS_ERR_MAX		4
+
+#define DAEDALUS_ERROR_TEXT_LEN		96
 
 /**
  * struct daedalus_msg_hdr - starts every message
@@ -130,5 +169,215 @@ struct daedalus_msg_ping {
 	struct daedalus_msg_hdr hdr;
 	__le64 cookie;
 };
+
+/*
+ * Decoding. A context is one open handle of the video node, named by
+ * hdr.ctx_id. Its buffers are handed to the daemon one message each, with a
+ * tag the kernel picks afresh for every hand-over; the daemon's reply names
+ * the buffer by index and tag, and the kernel acts only if that buffer is
+ * still with the daemon under that tag. Replies that lost a race with the
+ * client (a STOP, a closed handle, a timeout) are dropped quietly; anything
+ * else that does not match is refused. The pixels and the bitstream never
+ * cross the bridge: the daemon maps the buffers (DAEDALUS_IOC_EXPBUF).
+ */
+
+/**
+ * struct daedalus_msg_start - a context's OUTPUT queue began streaming
+ * @hdr: type DAEDALUS_MSG_START
+ * @codec: DAEDALUS_CODEC_* of the OUTPUT format
+ * @width: coded width the client set on OUTPUT, 0 if none
+ * @height: likewise
+ * @reserved: zero
+ *
+ * Also sent after a STOP of OUTPUT (a seek) when streaming restarts; the
+ * decoder keeps what it learned of the stream unless @codec changes.
+ */
+struct daedalus_msg_start {
+	struct daedalus_msg_hdr hdr;
+	__le32 codec;
+	__le32 width;
+	__le32 height;
+	__le32 reserved;
+};
+
+/**
+ * struct daedalus_msg_ctl - STOP, CLOSE and DRAIN
+ * @hdr: type DAEDALUS_MSG_STOP, DAEDALUS_MSG_CLOSE or DAEDALUS_MSG_DRAIN
+ * @queue: for STOP, DAEDALUS_QUEUE_*: the buffers of that queue the daemon
+ *	holds were taken back; for OUTPUT, decoding restarts at the next
+ *	resume point. Zero otherwise.
+ * @reserved: zero
+ *
+ * DRAIN: decode everything sent before it, emit every frame, and give the
+ * last one (or an empty frame buffer) DAEDALUS_FRAME_LAST. CLOSE: forget
+ * the context.
+ */
+struct daedalus_msg_ctl {
+	struct daedalus_msg_hdr hdr;
+	__le32 queue;
+	__le32 reserved;
+};
+
+/**
+ * struct daedalus_msg_job - a bitstream buffer to decode
+ * @hdr: type DAEDALUS_MSG_JOB
+ * @tag: names this hand-over
+ * @index: the OUTPUT buffer's index
+ * @bytesused: bytes of bitstream, starting at @data_offset
+ * @data_offset: where the bitstream starts in the buffer
+ * @timestamp: the buffer's timestamp (ns); frames decoded from it carry it
+ * @flags: zero
+ * @reserved: zero
+ *
+ * The buffer may hold a whole access unit or any chunk of the byte stream.
+ */
+struct daedalus_msg_job {
+	struct daedalus_msg_hdr hdr;
+	__le32 tag;
+	__le32 index;
+	__le32 bytesused;
+	__le32 data_offset;
+	__le64 timestamp;
+	__le32 flags;
+	__le32 reserved;
+};
+
+/**
+ * struct daedalus_msg_capbuf - a frame buffer for the daemon to fill
+ * @hdr: type DAEDALUS_MSG_CAPBUF
+ * @tag: names this hand-over
+ * @index: the CAPTURE buffer's index
+ * @pixfmt: DAEDALUS_PIXFMT_* of its layout
+ * @width: the coded width the layout is for
+ * @height: likewise
+ * @bytesperline: of the first plane; planes follow each other
+ * @size: bytes the buffer holds
+ * @reserved: zero
+ */
+struct daedalus_msg_capbuf {
+	struct daedalus_msg_hdr hdr;
+	__le32 tag;
+	__le32 index;
+	__le32 pixfmt;
+	__le32 width;
+	__le32 height;
+	__le32 bytesperline;
+	__le32 size;
+	__le32 reserved;
+};
+
+/**
+ * struct daedalus_msg_job_done - the daemon is finished with a bitstream buffer
+ * @hdr: type DAEDALUS_MSG_JOB_DONE
+ * @tag: of the JOB
+ * @index: of the JOB
+ * @flags: DAEDALUS_JOB_*
+ * @reserved: zero
+ */
+struct daedalus_msg_job_done {
+	struct daedalus_msg_hdr hdr;
+	__le32 tag;
+	__le32 index;
+	__le32 flags;
+	__le32 reserved;
+};
+
+/**
+ * struct daedalus_msg_frame - a frame buffer was filled
+ * @hdr: type DAEDALUS_MSG_FRAME
+ * @tag: of the CAPBUF
+ * @index: of the CAPBUF
+ * @bytesused: bytes written, at most the buffer's size; 0 only with
+ *	DAEDALUS_FRAME_LAST or DAEDALUS_FRAME_ERROR
+ * @flags: DAEDALUS_FRAME_*
+ * @timestamp: that of the JOB the frame was decoded from
+ */
+struct daedalus_msg_frame {
+	struct daedalus_msg_hdr hdr;
+	__le32 tag;
+	__le32 index;
+	__le32 bytesused;
+	__le32 flags;
+	__le64 timestamp;
+};
+
+/**
+ * struct daedalus_msg_stream_info - what the stream's headers say
+ * @hdr: type DAEDALUS_MSG_STREAM_INFO
+ * @width: coded width of the decoded frames
+ * @height: coded height
+ * @visible_left: the visible rectangle within the coded frame
+ * @visible_top: likewise
+ * @visible_width: likewise
+ * @visible_height: likewise
+ * @pixfmt: DAEDALUS_PIXFMT_* the frames are best delivered in
+ * @bit_depth: 8 or 10
+ * @min_buffers: frame buffers the client needs for decoding to flow
+ * @colorspace: enum v4l2_colorspace
+ * @xfer_func: enum v4l2_xfer_func
+ * @ycbcr_enc: enum v4l2_ycbcr_encoding
+ * @quantization: enum v4l2_quantization
+ * @reserved: zero
+ *
+ * Sent before the first frame and whenever these change; the kernel
+ * signals V4L2_EVENT_SOURCE_CHANGE. The daemon fills only frame buffers
+ * whose CAPBUF layout fits.
+ */
+struct daedalus_msg_stream_info {
+	struct daedalus_msg_hdr hdr;
+	__le32 width;
+	__le32 height;
+	__le32 visible_left;
+	__le32 visible_top;
+	__le32 visible_width;
+	__le32 visible_height;
+	__le32 pixfmt;
+	__le32 bit_depth;
+	__le32 min_buffers;
+	__le32 colorspace;
+	__le32 xfer_func;
+	__le32 ycbcr_enc;
+	__le32 quantization;
+	__le32 reserved;
+};
+
+/**
+ * struct daedalus_msg_error - the context cannot be decoded further
+ * @hdr: type DAEDALUS_MSG_ERROR
+ * @code: DAEDALUS_ERR_*
+ * @reserved: zero
+ * @text: NUL-terminated, printable: what went wrong, for the kernel log
+ *
+ * The kernel fails the context: its queues report EIO until restarted.
+ */
+struct daedalus_msg_error {
+	struct daedalus_msg_hdr hdr;
+	__le32 code;
+	__le32 reserved;
+	char text[DAEDALUS_ERROR_TEXT_LEN];
+};
+
+/**
+ * struct daedalus_expbuf - DAEDALUS_IOC_EXPBUF: a buffer as a dmabuf
+ * @ctx_id: the context
+ * @queue: DAEDALUS_QUEUE_*
+ * @index: the buffer's index
+ * @tag: the tag it was handed over with; it must still be with the daemon
+ * @fd: returned: a new O_CLOEXEC dmabuf fd (read-only for OUTPUT)
+ * @reserved: zero
+ *
+ * The dmabuf keeps the memory alive for as long as it is open or mapped,
+ * so the daemon may keep one mapping per buffer until a STOP of its queue.
+ */
+struct daedalus_expbuf {
+	__u32 ctx_id;
+	__u32 queue;
+	__u32 index;
+	__u32 tag;
+	__s32 fd;
+	__u32 reserved[3];
+};
+
+#define DAEDALUS_IOC_EXPBUF	_IOWR(0xdd, 0x01, struct daedalus_expbuf)
 
 #endif /* _UAPI_LINUX_DAEDALUS_V4L2_H */

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Decoding contexts by id. The daemon names a context in every reply; a
+ * lookup takes a reference, so a handle closing meanwhile frees nothing
+ * the reply is still looking at.
+ */
+#include <linux/slab.h>
+
+#include "daedalus.h"
+
+/**
+ * daedalus_ctx_register - give a new handle its id
+ * @ctx: the handle, its ref already initialised
+ *
+ * Return: 0 or a negative errno.
+ */
+int daedalus_ctx_register(struct daedalus_ctx *ctx)
+{
+	struct daedalus_dev *ddev = ctx->dev;
+	int ret;
+
+	xa_lock(&ddev->ctxs);
+	ret = __xa_alloc_cyclic(&ddev->ctxs, &ctx->id, ctx, XA_LIMIT(1, INT_MAX),
+				&ddev->ctx_next, GFP_KERNEL);
+	if (ret >= 0)
+		ddev->ctx_highest = max(ddev->ctx_highest, ctx->id);
+	xa_unlock(&ddev->ctxs);
+	return ret < 0 ? ret : 0;
+}
+
+/**
+ * daedalus_ctx_unregister - take a closing handle's id out of reach
+ * @ctx: the handle
+ */
+void daedalus_ctx_unregister(struct daedalus_ctx *ctx)
+{
+	xa_erase(&ctx->dev->ctxs, ctx->id);
+}
+
+/**
+ * daedalus_ctx_get - find a context for a reply from the daemon
+ * @ddev: the device
+ * @id: the reply's ctx_id
+ * @stale: set when no context has @id but one had it once
+ *
+ * Return: the context with a reference the caller puts, or NULL.
+ */
+struct daedalus_ctx *daedalus_ctx_get(struct daedalus_dev *ddev, u32 id, bool *stale)
+{
+	struct daedalus_ctx *ctx;
+
+	xa_lock(&ddev->ctxs);
+	ctx = xa_load(&ddev->ctxs, id);
+	if (ctx && !kref_get_unless_zero(&ctx->ref))
+		ctx = NULL;
+	*stale = !ctx && id && id <= ddev->ctx_highest;
+	xa_unlock(&ddev->ctxs);
+	return ctx;
+}
+
+static void daedalus_ctx_free(struct kref *ref)
+{
+	struct daedalus_ctx *ctx = container_of(ref, struct daedalus_ctx, ref);
+
+	v4l2_ctrl_handler_free(&ctx->hdl);
+	v4l2_fh_exit(&ctx->fh);
+	mutex_destroy(&ctx->lock);
+	kfree(ctx);
+}
+
+/**
+ * daedalus_ctx_put - drop a reference
+ * @ctx: the context
+ */
+void daedalus_ctx_put(struct daedalus_ctx *ctx)
+{
+	kref_put(&ctx->ref, daedalus_ctx_free);
+}
+
+/**
+ * daedalus_ctx_for_each - call @fn on every open context
+ * @ddev: the device
+ * @fn: called without locks held, with a reference on its context
+ * @arg: passed to @fn
+ */
+void daedalus_ctx_for_each(struct daedalus_dev *ddev,
+			   void (*fn)(struct daedalus_ctx *ctx, void *arg), void *arg)
+{
+	struct daedalus_ctx *ctx;
+	unsigned long id;
+
+	xa_lock(&ddev->ctxs);
+	xa_for_each(&ddev->ctxs, id, ctx) {
+		if (!kref_get_unless_zero(&ctx->ref))
+			continue;
+		xa_unlock(&ddev->ctxs);
+		fn(ctx, arg);
+		daedalus_ctx_put(ctx);
+		xa_lock(&ddev->ctxs);
+	}
+	xa_unlock(&ddev->ctxs);
+}

@@ -1,0 +1,719 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Decode jobs: every buffer the client queues is handed to the daemon in a
+ * message (a JOB for bitstream, a CAPBUF for a frame buffer) under a fresh
+ * tag, and comes back to the client when the daemon's reply names it by
+ * index and tag. Each reply is checked against the context's own lists
+ * before any buffer is touched: the daemon is trusted with nothing.
+ *
+ * Locking: ctx->lock (the ioctl and vb2 queue lock) may be held when
+ * buf_lock is taken, and buf_lock when the bridge's lock is taken; never
+ * the other way round. Hand-overs happen under ctx->lock, replies under
+ * buf_lock alone (STREAM_INFO, which changes formats, takes ctx->lock).
+ */
+#include <linux/dma-buf.h>
+#include <linux/slab.h>
+#include <media/v4l2-event.h>
+
+#include "daedalus.h"
+
+MODULE_IMPORT_NS(DMA_BUF);
+
+/* Tags wrap; compare them the way jiffies are compared. */
+static bool daedalus_tag_before(u32 a, u32 b)
+{
+	return (s32)(a - b) < 0;
+}
+
+/* Called with buf_lock held: whether the daemon may get this context's buffers. */
+static bool daedalus_job_live(struct daedalus_ctx *ctx)
+{
+	return ctx->session && !ctx->failed && !ctx->closed;
+}
+
+/* Called with buf_lock held: the daemon made progress, or got work. */
+static void daedalus_job_touch(struct daedalus_ctx *ctx)
+{
+	if (daedalus_job_timeout_ms && !ctx->closed)
+		mod_delayed_work(system_wq, &ctx->watchdog,
+				 msecs_to_jiffies(daedalus_job_timeout_ms));
+}
+
+static void daedalus_job_return(struct list_head *list, enum vb2_buffer_state state)
+{
+	struct daedalus_buf *buf, *tmp;
+
+	list_for_each_entry_safe(buf, tmp, list, list) {
+		list_del(&buf->list);
+		vb2_buffer_done(&buf->vb.vb2_buf, state);
+	}
+}
+
+/*
+ * Give every buffer of @ctx back with ERROR and make both queues report
+ * EIO until they are restarted: the fatal-error rule of dev-decoder.rst.
+ */
+static void daedalus_job_fail(struct daedalus_ctx *ctx, const char *why)
+{
+	unsigned long flags;
+	LIST_HEAD(returned);
+	bool was_failed;
+
+	spin_lock_irqsave(&ctx->buf_lock, flags);
+	was_failed = ctx->failed;
+	ctx->failed = true;
+	list_splice_tail_init(&ctx->out_active, &returned);
+	list_splice_tail_init(&ctx->out_pending, &returned);
+	list_splice_tail_init(&ctx->cap_active, &returned);
+	list_splice_tail_init(&ctx->cap_pending, &returned);
+	ctx->stale_below[DAEDALUS_QUEUE_OUTPUT] = ctx->next_tag;
+	ctx->stale_below[DAEDALUS_QUEUE_CAPTURE] = ctx->next_tag;
+	ctx->drain = DAEDALUS_DRAIN_NONE;
+	daedalus_job_return(&returned, VB2_BUF_STATE_ERROR);
+	spin_unlock_irqrestore(&ctx->buf_lock, flags);
+
+	vb2_queue_error(&ctx->out_q);
+	vb2_queue_error(&ctx->cap_q);
+	if (!was_failed)
+		v4l2_warn(&ctx->dev->v4l2_dev, "context %u failed: %s\n", ctx->id, why);
+}
+
+/* Queue a control message for the daemon, if it knows the context. */
+static void daedalus_job_ctl(struct daedalus_ctx *ctx, u16 type, u32 queue)
+{
+	struct daedalus_msg_ctl *ctl;
+	unsigned long flags;
+	u32 session;
+	int ret;
+
+	ctl = daedalus_bridge_msg_new(type, sizeof(*ctl), ctx->id);
+	if (!ctl)
+		return;	/* the daemon's replies will be stale; nothing hangs */
+	ctl->queue = cpu_to_le32(queue);
+	spin_lock_irqsave(&ctx->buf_lock, flags);
+	session = ctx->session;
+	spin_unlock_irqrestore(&ctx->buf_lock, flags);
+	ret = session ? daedalus_bridge_send(ctx->dev, session, ctl) : -ENOTCONN;
+	if (ret == -ENOSPC)
+		daedalus_job_fail(ctx, "the daemon is not reading its messages");
+	else if (ret)
+		daedalus_bridge_msg_free(ctl);
+}
+
+static void daedalus_job_fill(struct daedalus_ctx *ctx, struct daedalus_buf *buf, void *msg)
+{
+	struct vb2_buffer *vb = &buf->vb.vb2_buf;
+	struct daedalus_msg_capbuf *cap = msg;
+	struct daedalus_msg_job *job = msg;
+	u32 used, offset;
+
+	if (V4L2_TYPE_IS_OUTPUT(vb->type)) {
+		used = vb2_get_plane_payload(vb, 0);
+		offset = min(vb->planes[0].data_offset, used);
+		job->hdr.type = cpu_to_le16(DAEDALUS_MSG_JOB);
+		job->hdr.length = cpu_to_le32(sizeof(*job));
+		job->tag = cpu_to_le32(buf->tag);
+		job->index = cpu_to_le32(vb->index);
+		job->bytesused = cpu_to_le32(used - offset);
+		job->data_offset = cpu_to_le32(offset);
+		job->timestamp = cpu_to_le64(vb->timestamp);
+		return;
+	}
+	cap->hdr.type = cpu_to_le16(DAEDALUS_MSG_CAPBUF);
+	cap->hdr.length = cpu_to_le32(sizeof(*cap));
+	cap->tag = cpu_to_le32(buf->tag);
+	cap->index = cpu_to_le32(vb->index);
+	cap->pixfmt = cpu_to_le32(daedalus_raw_pixfmt(ctx->cap_fmt.pixelformat));
+	cap->width = cpu_to_le32(ctx->cap_fmt.width);
+	cap->height = cpu_to_le32(ctx->cap_fmt.height);
+	cap->bytesperline = cpu_to_le32(ctx->cap_fmt.plane_fmt[0].bytesperline);
+	cap->size = cpu_to_le32(vb2_plane_size(vb, 0));
+}
+
+/* Called with buf_lock held: the next buffer the daemon may have, moved to its active list. */
+static struct daedalus_buf *daedalus_job_next(struct daedalus_ctx *ctx)
+{
+	struct list_head *from = NULL, *to;
+	struct daedalus_buf *buf;
+
+	if (!daedalus_job_live(ctx))
+		return NULL;
+	if (vb2_start_streaming_called(&ctx->out_q) && ctx->drain == DAEDALUS_DRAIN_NONE &&
+	    !list_empty(&ctx->out_pending)) {
+		from = &ctx->out_pending;
+		to = &ctx->out_active;
+	} else if (vb2_start_streaming_called(&ctx->cap_q) && !list_empty(&ctx->cap_pending)) {
+		from = &ctx->cap_pending;
+		to = &ctx->cap_active;
+	}
+	if (!from)
+		return NULL;
+	buf = list_first_entry(from, struct daedalus_buf, list);
+	list_move_tail(&buf->list, to);
+	buf->tag = ctx->next_tag++;
+	return buf;
+}
+
+/**
+ * daedalus_job_kick - hand the daemon every buffer it may have now
+ * @ctx: the handle, its lock held
+ *
+ * Bitstream waits while a drain is under way or done (until START);
+ * frame buffers wait until the context is known to the daemon.
+ */
+void daedalus_job_kick(struct daedalus_ctx *ctx)
+{
+	/* JOB and CAPBUF are the same size; the type is set once known. */
+	BUILD_BUG_ON(sizeof(struct daedalus_msg_job) != sizeof(struct daedalus_msg_capbuf));
+
+	for (;;) {
+		struct daedalus_buf *buf;
+		unsigned long flags;
+		void *msg;
+		int ret;
+
+		msg = daedalus_bridge_msg_new(DAEDALUS_MSG_JOB, sizeof(struct daedalus_msg_job),
+					      ctx->id);
+		if (!msg) {
+			daedalus_job_fail(ctx, "out of memory");
+			return;
+		}
+		spin_lock_irqsave(&ctx->buf_lock, flags);
+		buf = daedalus_job_next(ctx);
+		if (!buf) {
+			spin_unlock_irqrestore(&ctx->buf_lock, flags);
+			daedalus_bridge_msg_free(msg);
+			return;
+		}
+		daedalus_job_fill(ctx, buf, msg);
+		ret = daedalus_bridge_send(ctx->dev, ctx->session, msg);
+		if (!ret) {
+			if (V4L2_TYPE_IS_OUTPUT(buf->vb.vb2_buf.type))
+				atomic64_inc(&ctx->dev->bridge.stats.jobs);
+			daedalus_job_touch(ctx);
+		}
+		spin_unlock_irqrestore(&ctx->buf_lock, flags);
+		if (ret) {
+			daedalus_bridge_msg_free(msg);
+			daedalus_job_fail(ctx, ret == -ENOSPC ? "the daemon is not reading its messages"
+						 : "the daemon went away");
+			return;
+		}
+	}
+}
+
+/**
+ * daedalus_job_start - the OUTPUT queue starts streaming
+ * @ctx: the handle, its lock held
+ *
+ * Return: 0, or -EIO when no daemon is there to decode.
+ */
+int daedalus_job_start(struct daedalus_ctx *ctx)
+{
+	const struct daedalus_coded_fmt *coded;
+	struct daedalus_msg_start *start;
+	struct daedalus_caps caps;
+	unsigned long flags;
+	u32 session;
+	int ret;
+
+	session = daedalus_bridge_session(ctx->dev);
+	daedalus_bridge_caps(ctx->dev, &caps);
+	coded = daedalus_coded_find(&caps, ctx->out_fmt.pixelformat);
+	if (!session || !coded)
+		return -EIO;
+
+	start = daedalus_bridge_msg_new(DAEDALUS_MSG_START, sizeof(*start), ctx->id);
+	if (!start)
+		return -ENOMEM;
+	start->codec = cpu_to_le32(coded->codec);
+	start->width = cpu_to_le32(ctx->out_fmt.width);
+	start->height = cpu_to_le32(ctx->out_fmt.height);
+
+	spin_lock_irqsave(&ctx->buf_lock, flags);
+	ret = daedalus_bridge_send(ctx->dev, session, start);
+	if (!ret) {
+		if (ctx->session != session) {
+			/* A daemon that never saw this context: it starts afresh. */
+			ctx->session = session;
+			ctx->bit_depth = 0;
+		}
+		ctx->failed = false;
+		ctx->out_seq = 0;
+	}
+	spin_unlock_irqrestore(&ctx->buf_lock, flags);
+	if (ret) {
+		daedalus_bridge_msg_free(start);
+		return -EIO;
+	}
+	daedalus_job_kick(ctx);
+	return 0;
+}
+
+/**
+ * daedalus_job_stop - a queue stops streaming: take back all its buffers
+ * @ctx: the handle, its lock held
+ * @vq: the queue
+ *
+ * Buffers the daemon holds come back too; its late replies are stale.
+ */
+void daedalus_job_stop(struct daedalus_ctx *ctx, struct vb2_queue *vq)
+{
+	u32 queue = V4L2_TYPE_IS_OUTPUT(vq->type) ? DAEDALUS_QUEUE_OUTPUT : DAEDALUS_QUEUE_CAPTURE;
+	unsigned long flags;
+	LIST_HEAD(returned);
+
+	spin_lock_irqsave(&ctx->buf_lock, flags);
+	if (queue == DAEDALUS_QUEUE_OUTPUT) {
+		list_splice_tail_init(&ctx->out_active, &returned);
+		list_splice_tail_init(&ctx->out_pending, &returned);
+	} else {
+		list_splice_tail_init(&ctx->cap_active, &returned);
+		list_splice_tail_init(&ctx->cap_pending, &returned);
+		ctx->cap_stale = false;
+	}
+	ctx->stale_below[queue] = ctx->next_tag;
+	ctx->drain = DAEDALUS_DRAIN_NONE;
+	daedalus_job_return(&returned, VB2_BUF_STATE_ERROR);
+	spin_unlock_irqrestore(&ctx->buf_lock, flags);
+
+	daedalus_job_ctl(ctx, DAEDALUS_MSG_STOP, queue);
+}
+
+/**
+ * daedalus_job_close - the handle is going: tell the daemon to forget it
+ * @ctx: the handle, its queues already released
+ */
+void daedalus_job_close(struct daedalus_ctx *ctx)
+{
+	unsigned long flags;
+
+	daedalus_job_ctl(ctx, DAEDALUS_MSG_CLOSE, 0);
+	spin_lock_irqsave(&ctx->buf_lock, flags);
+	ctx->closed = true;
+	spin_unlock_irqrestore(&ctx->buf_lock, flags);
+	cancel_delayed_work_sync(&ctx->watchdog);
+}
+
+/**
+ * daedalus_job_drain - DECODER_CMD STOP with both queues streaming
+ * @ctx: the handle, its lock held
+ *
+ * Return: 0 once the daemon was asked; -EBUSY during a drain; -EIO when
+ * the context has failed.
+ */
+int daedalus_job_drain(struct daedalus_ctx *ctx)
+{
+	struct daedalus_msg_ctl *ctl;
+	unsigned long flags;
+	int ret = 0;
+
+	ctl = daedalus_bridge_msg_new(DAEDALUS_MSG_DRAIN, sizeof(*ctl), ctx->id);
+	if (!ctl)
+		return -ENOMEM;
+	spin_lock_irqsave(&ctx->buf_lock, flags);
+	if (ctx->drain == DAEDALUS_DRAIN_ACTIVE)
+		ret = -EBUSY;
+	else if (!daedalus_job_live(ctx))
+		ret = -EIO;
+	else
+		ret = daedalus_bridge_send(ctx->dev, ctx->session, ctl);
+	if (!ret) {
+		ctx->drain = DAEDALUS_DRAIN_ACTIVE;
+		daedalus_job_touch(ctx);
+	}
+	spin_unlock_irqrestore(&ctx->buf_lock, flags);
+	if (ret) {
+		daedalus_bridge_msg_free(ctl);
+		if (ret == -ENOSPC || ret == -ENOTCONN) {
+			daedalus_job_fail(ctx, "the daemon cannot take a drain");
+			ret = -EIO;
+		}
+	}
+	return ret;
+}
+
+/* Called with buf_lock held: whether the daemon owes this context something it can deliver. */
+static bool daedalus_job_owed(struct daedalus_ctx *ctx)
+{
+	bool work = !list_empty(&ctx->out_active) || ctx->drain == DAEDALUS_DRAIN_ACTIVE;
+	bool can_deliver = !ctx->bit_depth ||
+			   (!list_empty(&ctx->cap_active) && !ctx->cap_stale);
+
+	/* A daemon waiting for the client to return frame buffers is not stuck. */
+	return daedalus_job_live(ctx) && work && can_deliver;
+}
+
+/**
+ * daedalus_job_watchdog - the daemon sat on a context for job_timeout_ms
+ * @work: the context's watchdog
+ */
+void daedalus_job_watchdog(struct work_struct *work)
+{
+	struct daedalus_ctx *ctx = container_of(to_delayed_work(work), struct daedalus_ctx,
+						watchdog);
+	unsigned long flags;
+	bool stuck;
+
+	spin_lock_irqsave(&ctx->buf_lock, flags);
+	stuck = daedalus_job_owed(ctx);
+	spin_unlock_irqrestore(&ctx->buf_lock, flags);
+	if (!stuck)
+		return;
+	atomic64_inc(&ctx->dev->bridge.stats.timeouts);
+	v4l2_warn(&ctx->dev->v4l2_dev, "context %u: the daemon did not answer within %u ms\n",
+		  ctx->id, daedalus_job_timeout_ms);
+	daedalus_job_fail(ctx, "decode job timed out");
+	daedalus_job_ctl(ctx, DAEDALUS_MSG_STOP, DAEDALUS_QUEUE_OUTPUT);
+}
+
+static void daedalus_job_lost_one(struct daedalus_ctx *ctx, void *arg)
+{
+	u32 session = *(u32 *)arg;
+	unsigned long flags;
+	bool ours;
+
+	spin_lock_irqsave(&ctx->buf_lock, flags);
+	ours = ctx->session == session;
+	if (ours)
+		ctx->session = 0;
+	spin_unlock_irqrestore(&ctx->buf_lock, flags);
+	if (ours)
+		daedalus_job_fail(ctx, "the daemon went away");
+}
+
+/**
+ * daedalus_job_daemon_lost - the daemon of @session closed the bridge
+ * @ddev: the device
+ * @session: its session
+ */
+void daedalus_job_daemon_lost(struct daedalus_dev *ddev, u32 session)
+{
+	daedalus_ctx_for_each(ddev, daedalus_job_lost_one, &session);
+}
+
+/* Replies. Each returns 0, 1 for a stale reply, or a negative reject reason. */
+
+static struct daedalus_buf *daedalus_job_find(struct list_head *active, u32 tag)
+{
+	struct daedalus_buf *buf;
+
+	list_for_each_entry(buf, active, list)
+		if (buf->tag == tag)
+			return buf;
+	return NULL;
+}
+
+/* Called with buf_lock held: the buffer a reply names, or why not. */
+static int daedalus_job_lookup(struct daedalus_ctx *ctx, u32 session, u32 queue, u32 tag,
+			       u32 index, struct daedalus_buf **found)
+{
+	struct list_head *active = queue == DAEDALUS_QUEUE_OUTPUT ? &ctx->out_active
+								  : &ctx->cap_active;
+	struct daedalus_buf *buf;
+
+	if (ctx->session != session || ctx->closed)
+		return 1;
+	buf = daedalus_job_find(active, tag);
+	if (!buf)
+		return daedalus_tag_before(tag, ctx->stale_below[queue]) ? 1
+			: -DAEDALUS_REJECT_BUFFER;
+	if (buf->vb.vb2_buf.index != index)
+		return -DAEDALUS_REJECT_BUFFER;
+	*found = buf;
+	return 0;
+}
+
+static int daedalus_rx_job_done(struct daedalus_ctx *ctx, u32 session,
+				const struct daedalus_msg_job_done *done)
+{
+	u32 flags_in = le32_to_cpu(done->flags);
+	struct daedalus_buf *buf;
+	unsigned long flags;
+	int ret;
+
+	if (flags_in & ~DAEDALUS_JOB_ERROR)
+		return -DAEDALUS_REJECT_FIELD;
+	spin_lock_irqsave(&ctx->buf_lock, flags);
+	ret = daedalus_job_lookup(ctx, session, DAEDALUS_QUEUE_OUTPUT, le32_to_cpu(done->tag),
+				  le32_to_cpu(done->index), &buf);
+	if (!ret) {
+		list_del(&buf->list);
+		buf->vb.sequence = ctx->out_seq++;
+		vb2_buffer_done(&buf->vb.vb2_buf, flags_in & DAEDALUS_JOB_ERROR ?
+				VB2_BUF_STATE_ERROR : VB2_BUF_STATE_DONE);
+		daedalus_job_touch(ctx);
+	}
+	spin_unlock_irqrestore(&ctx->buf_lock, flags);
+	return ret;
+}
+
+static int daedalus_rx_frame(struct daedalus_ctx *ctx, u32 session,
+			     const struct daedalus_msg_frame *frame)
+{
+	static const struct v4l2_event eos = { .type = V4L2_EVENT_EOS };
+	u32 bytesused = le32_to_cpu(frame->bytesused);
+	u32 fflags = le32_to_cpu(frame->flags);
+	struct daedalus_buf *buf;
+	struct vb2_buffer *vb;
+	unsigned long flags;
+	bool error;
+	int ret;
+
+	if (fflags & ~DAEDALUS_FRAME_FLAGS_ALL)
+		return -DAEDALUS_REJECT_FIELD;
+	if (!bytesused && !(fflags & (DAEDALUS_FRAME_LAST | DAEDALUS_FRAME_ERROR)))
+		return -DAEDALUS_REJECT_FIELD;
+
+	spin_lock_irqsave(&ctx->buf_lock, flags);
+	ret = daedalus_job_lookup(ctx, session, DAEDALUS_QUEUE_CAPTURE, le32_to_cpu(frame->tag),
+				  le32_to_cpu(frame->index), &buf);
+	if (ret)
+		goto out;
+	vb = &buf->vb.vb2_buf;
+	if (bytesused > vb2_plane_size(vb, 0)) {
+		ret = -DAEDALUS_REJECT_BUFFER;
+		goto out;
+	}
+	if ((fflags & DAEDALUS_FRAME_LAST) && ctx->drain != DAEDALUS_DRAIN_ACTIVE) {
+		ret = -DAEDALUS_REJECT_STATE;
+		goto out;
+	}
+
+	list_del(&buf->list);
+	vb2_set_plane_payload(vb, 0, bytesused);
+	vb->timestamp = le64_to_cpu(frame->timestamp);
+	buf->vb.field = V4L2_FIELD_NONE;
+	buf->vb.sequence = ctx->cap_seq++;
+	buf->vb.flags &= ~(V4L2_BUF_FLAG_KEYFRAME | V4L2_BUF_FLAG_PFRAME |
+			   V4L2_BUF_FLAG_BFRAME | V4L2_BUF_FLAG_LAST);
+	if (fflags & DAEDALUS_FRAME_KEYFRAME)
+		buf->vb.flags |= V4L2_BUF_FLAG_KEYFRAME;
+	if (fflags & DAEDALUS_FRAME_PFRAME)
+		buf->vb.flags |= V4L2_BUF_FLAG_PFRAME;
+	if (fflags & DAEDALUS_FRAME_BFRAME)
+		buf->vb.flags |= V4L2_BUF_FLAG_BFRAME;
+	if (fflags & DAEDALUS_FRAME_LAST) {
+		buf->vb.flags |= V4L2_BUF_FLAG_LAST;
+		ctx->drain = DAEDALUS_DRAIN_STOPPED;
+	}
+	/* An empty LAST buffer is no error; a frame decoded with errors is. */
+	error = fflags & DAEDALUS_FRAME_ERROR;
+	vb2_buffer_done(vb, error ? VB2_BUF_STATE_ERROR : VB2_BUF_STATE_DONE);
+	atomic64_inc(&ctx->dev->bridge.stats.frames);
+	if (fflags & DAEDALUS_FRAME_LAST)
+		v4l2_event_queue_fh(&ctx->fh, &eos);
+	daedalus_job_touch(ctx);
+out:
+	spin_unlock_irqrestore(&ctx->buf_lock, flags);
+	return ret;
+}
+
+static bool daedalus_stream_info_ok(const struct daedalus_caps *caps,
+				    const struct daedalus_msg_stream_info *si)
+{
+	u32 width = le32_to_cpu(si->width), height = le32_to_cpu(si->height);
+	u32 left = le32_to_cpu(si->visible_left), top = le32_to_cpu(si->visible_top);
+	u32 vw = le32_to_cpu(si->visible_width), vh = le32_to_cpu(si->visible_height);
+	u32 pixfmt = le32_to_cpu(si->pixfmt), depth = le32_to_cpu(si->bit_depth);
+	u32 min_buffers = le32_to_cpu(si->min_buffers);
+
+	return width >= DAEDALUS_MIN_DIMENSION && width <= caps->max_width &&
+	       height >= DAEDALUS_MIN_DIMENSION && height <= caps->max_height &&
+	       vw && vh && left < width && top < height &&
+	       vw <= width - left && vh <= height - top &&
+	       pixfmt < DAEDALUS_PIXFMT_COUNT && (caps->pixfmts & BIT(pixfmt)) &&
+	       (depth == 8 || depth == 10) &&
+	       (pixfmt == DAEDALUS_PIXFMT_P010) == (depth == 10) &&
+	       min_buffers >= 1 && min_buffers <= DAEDALUS_MAX_MIN_BUFFERS &&
+	       le32_to_cpu(si->colorspace) <= V4L2_COLORSPACE_DCI_P3 &&
+	       le32_to_cpu(si->xfer_func) <= V4L2_XFER_FUNC_SMPTE2084 &&
+	       le32_to_cpu(si->ycbcr_enc) <= V4L2_YCBCR_ENC_SMPTE240M &&
+	       le32_to_cpu(si->quantization) <= V4L2_QUANTIZATION_LIM_RANGE &&
+	       !si->reserved;
+}
+
+/*
+ * The stream's headers are parsed: every query from now on answers for
+ * the stream, and the client hears of it through SOURCE_CHANGE, even when
+ * nothing differs from what it set (dev-decoder.rst, Initialization).
+ */
+static int daedalus_rx_stream_info(struct daedalus_ctx *ctx, u32 session,
+				   const struct daedalus_msg_stream_info *si)
+{
+	static const struct v4l2_event change = {
+		.type = V4L2_EVENT_SOURCE_CHANGE,
+		.u.src_change.changes = V4L2_EVENT_SRC_CH_RESOLUTION,
+	};
+	struct v4l2_pix_format_mplane pix;
+	const struct daedalus_raw_fmt *raw;
+	struct daedalus_caps caps;
+	unsigned long flags;
+	u32 depth;
+	bool live;
+
+	daedalus_bridge_caps(ctx->dev, &caps);
+	if (!daedalus_stream_info_ok(&caps, si))
+		return -DAEDALUS_REJECT_FIELD;
+	depth = le32_to_cpu(si->bit_depth);
+
+	mutex_lock(&ctx->lock);
+	spin_lock_irqsave(&ctx->buf_lock, flags);
+	live = ctx->session == session && daedalus_job_live(ctx);
+	spin_unlock_irqrestore(&ctx->buf_lock, flags);
+	if (!live) {
+		mutex_unlock(&ctx->lock);
+		return 1;
+	}
+
+	/* The client's layout stays if it can carry the stream, else the daemon's choice. */
+	pix = ctx->cap_fmt;
+	raw = daedalus_raw_find(&caps, pix.pixelformat);
+	if (!raw || !daedalus_raw_fits_depth(raw, depth)) {
+		raw = daedalus_raw_enum_depth(&caps, depth, 0);
+		pix.pixelformat = raw ? raw->fourcc : V4L2_PIX_FMT_NV12;
+	}
+	pix.width = le32_to_cpu(si->width);
+	pix.height = le32_to_cpu(si->height);
+	pix.colorspace = le32_to_cpu(si->colorspace);
+	pix.xfer_func = le32_to_cpu(si->xfer_func);
+	pix.ycbcr_enc = le32_to_cpu(si->ycbcr_enc);
+	pix.quantization = le32_to_cpu(si->quantization);
+	daedalus_fmt_adjust_raw(&caps, depth, &pix);
+
+	spin_lock_irqsave(&ctx->buf_lock, flags);
+	if (vb2_is_busy(&ctx->cap_q) &&
+	    (pix.width != ctx->cap_fmt.width || pix.height != ctx->cap_fmt.height ||
+	     pix.pixelformat != ctx->cap_fmt.pixelformat))
+		ctx->cap_stale = true;
+	ctx->cap_fmt = pix;
+	ctx->visible = (struct v4l2_rect){
+		.left = le32_to_cpu(si->visible_left),
+		.top = le32_to_cpu(si->visible_top),
+		.width = le32_to_cpu(si->visible_width),
+		.height = le32_to_cpu(si->visible_height),
+	};
+	ctx->bit_depth = depth;
+	daedalus_job_touch(ctx);
+	spin_unlock_irqrestore(&ctx->buf_lock, flags);
+
+	v4l2_ctrl_s_ctrl(ctx->min_cap_ctrl, le32_to_cpu(si->min_buffers));
+	v4l2_event_queue_fh(&ctx->fh, &change);
+	mutex_unlock(&ctx->lock);
+	return 0;
+}
+
+static int daedalus_rx_error(struct daedalus_ctx *ctx, u32 session,
+			     const struct daedalus_msg_error *err)
+{
+	u32 code = le32_to_cpu(err->code);
+	unsigned long flags;
+	bool live;
+
+	if (!code || code > DAEDALUS_ERR_MAX || err->reserved ||
+	    !daedalus_string_ok(err->text, sizeof(err->text)))
+		return -DAEDALUS_REJECT_FIELD;
+	spin_lock_irqsave(&ctx->buf_lock, flags);
+	live = ctx->session == session && daedalus_job_live(ctx);
+	spin_unlock_irqrestore(&ctx->buf_lock, flags);
+	if (!live)
+		return 1;
+	v4l2_warn(&ctx->dev->v4l2_dev, "context %u: the daemon cannot decode: %s (code %u)\n",
+		  ctx->id, err->text, code);
+	daedalus_job_fail(ctx, "decoding error");
+	return 0;
+}
+
+/**
+ * daedalus_job_rx - act on a decoding message from the daemon
+ * @ddev: the device
+ * @session: the sender's bridge session
+ * @type: DAEDALUS_MSG_JOB_DONE, _FRAME, _STREAM_INFO or _ERROR
+ * @msg: the message, its header and size already checked
+ *
+ * Return: 0 if acted on, 1 if stale (dropped quietly), or the negated
+ * enum daedalus_reject reason it is refused for.
+ */
+int daedalus_job_rx(struct daedalus_dev *ddev, u32 session, u16 type, const void *msg)
+{
+	const struct daedalus_msg_hdr *hdr = msg;
+	struct daedalus_ctx *ctx;
+	bool stale;
+	int ret;
+
+	ctx = daedalus_ctx_get(ddev, le32_to_cpu(hdr->ctx_id), &stale);
+	if (!ctx)
+		return stale ? 1 : -DAEDALUS_REJECT_CONTEXT;
+
+	switch (type) {
+	case DAEDALUS_MSG_JOB_DONE:
+		ret = daedalus_rx_job_done(ctx, session, msg);
+		break;
+	case DAEDALUS_MSG_FRAME:
+		ret = daedalus_rx_frame(ctx, session, msg);
+		break;
+	case DAEDALUS_MSG_STREAM_INFO:
+		ret = daedalus_rx_stream_info(ctx, session, msg);
+		break;
+	default:
+		ret = daedalus_rx_error(ctx, session, msg);
+		break;
+	}
+	daedalus_ctx_put(ctx);
+	return ret;
+}
+
+/**
+ * daedalus_job_expbuf - a buffer the daemon holds, as a dmabuf
+ * @ddev: the device
+ * @session: the caller's bridge session
+ * @eb: what the daemon asked for
+ *
+ * Only a buffer that is with the daemon under the tag given is exported.
+ * OUTPUT buffers are exported read-only.
+ *
+ * Return: a dma_buf the caller owns a reference to, or an ERR_PTR: -ENOENT
+ * for an unknown context, -ESTALE for a buffer no longer with the daemon.
+ */
+struct dma_buf *daedalus_job_expbuf(struct daedalus_dev *ddev, u32 session,
+				    const struct daedalus_expbuf *eb)
+{
+	struct daedalus_buf *buf = NULL;
+	struct dma_buf *dbuf = ERR_PTR(-ESTALE);
+	struct daedalus_ctx *ctx;
+	struct vb2_buffer *vb;
+	unsigned long flags;
+	bool stale;
+	int ret;
+
+	if (eb->queue > DAEDALUS_QUEUE_CAPTURE)
+		return ERR_PTR(-EINVAL);
+	ctx = daedalus_ctx_get(ddev, eb->ctx_id, &stale);
+	if (!ctx)
+		return ERR_PTR(stale ? -ESTALE : -ENOENT);
+
+	/* The handle's lock keeps the buffer allocated while it is exported. */
+	mutex_lock(&ctx->lock);
+	spin_lock_irqsave(&ctx->buf_lock, flags);
+	ret = daedalus_job_lookup(ctx, session, eb->queue, eb->tag, eb->index, &buf);
+	spin_unlock_irqrestore(&ctx->buf_lock, flags);
+	if (ret == 0) {
+		vb = &buf->vb.vb2_buf;
+		if (vb->memory == V4L2_MEMORY_DMABUF) {
+			dbuf = vb->planes[0].dbuf;
+			get_dma_buf(dbuf);
+		} else if (vb->vb2_queue->mem_ops->get_dmabuf) {
+			dbuf = vb->vb2_queue->mem_ops->get_dmabuf(vb, vb->planes[0].mem_priv,
+				eb->queue == DAEDALUS_QUEUE_OUTPUT ? O_RDONLY : O_RDWR);
+			if (!dbuf)
+				dbuf = ERR_PTR(-ENOMEM);
+		} else {
+			dbuf = ERR_PTR(-EOPNOTSUPP);
+		}
+	} else if (ret < 0) {
+		dbuf = ERR_PTR(-EINVAL);
+	}
+	mutex_unlock(&ctx->lock);
+	daedalus_ctx_put(ctx);
+	return dbuf;
+}
