@@ -9,14 +9,19 @@
 
 #include "daedalus.h"
 
-/* Enumeration order is preference order. */
+/*
+ * Enumeration order is preference order. Start-code formats are parsed by
+ * the daemon (libavcodec's parsers), so their buffers may hold any chunk of
+ * the byte stream; VP8, VP9 and AV1 have no start codes and need one frame
+ * (temporal unit) per buffer.
+ */
 static const struct daedalus_coded_fmt daedalus_coded_fmts[] = {
-	{ V4L2_PIX_FMT_H264, DAEDALUS_CODEC_H264, NULL },
-	{ V4L2_PIX_FMT_HEVC, DAEDALUS_CODEC_HEVC, NULL },
-	{ V4L2_PIX_FMT_VP8, DAEDALUS_CODEC_VP8, NULL },
-	{ V4L2_PIX_FMT_VP9, DAEDALUS_CODEC_VP9, NULL },
-	{ V4L2_PIX_FMT_AV1, DAEDALUS_CODEC_AV1, "AV1" },
-	{ V4L2_PIX_FMT_MPEG2, DAEDALUS_CODEC_MPEG2, NULL },
+	{ V4L2_PIX_FMT_H264, DAEDALUS_CODEC_H264, NULL, true },
+	{ V4L2_PIX_FMT_HEVC, DAEDALUS_CODEC_HEVC, NULL, true },
+	{ V4L2_PIX_FMT_VP8, DAEDALUS_CODEC_VP8, NULL, false },
+	{ V4L2_PIX_FMT_VP9, DAEDALUS_CODEC_VP9, NULL, false },
+	{ V4L2_PIX_FMT_AV1, DAEDALUS_CODEC_AV1, "AV1", false },
+	{ V4L2_PIX_FMT_MPEG2, DAEDALUS_CODEC_MPEG2, NULL, true },
 };
 
 /* NV12 first: it is what most clients (and Firefox's probe) look for. */

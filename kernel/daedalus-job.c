@@ -100,6 +100,40 @@ static void daedalus_job_ctl(struct daedalus_ctx *ctx, u16 type, u32 queue)
 		daedalus_bridge_msg_free(ctl);
 }
 
+/*
+ * Called with buf_lock held: remember what a bitstream buffer carried
+ * besides its timestamp, for the frames that will come from it.
+ */
+static void daedalus_job_keep_meta(struct daedalus_ctx *ctx, const struct vb2_v4l2_buffer *vbuf)
+{
+	struct daedalus_meta *meta = &ctx->meta[ctx->meta_next++ % DAEDALUS_META_KEEP];
+
+	meta->timestamp = vbuf->vb2_buf.timestamp;
+	meta->flags = vbuf->flags & (V4L2_BUF_FLAG_TIMECODE | V4L2_BUF_FLAG_TSTAMP_SRC_MASK);
+	meta->timecode = vbuf->timecode;
+}
+
+/*
+ * Called with buf_lock held: a frame carries the timecode and timestamp
+ * flags of the bitstream buffer it started in, as TIMESTAMP_COPY promises.
+ */
+static void daedalus_job_copy_meta(struct daedalus_ctx *ctx, struct vb2_v4l2_buffer *vbuf)
+{
+	unsigned int i;
+
+	vbuf->flags &= ~(V4L2_BUF_FLAG_TIMECODE | V4L2_BUF_FLAG_TSTAMP_SRC_MASK);
+	for (i = 1; i <= DAEDALUS_META_KEEP; i++) {
+		const struct daedalus_meta *meta =
+			&ctx->meta[(ctx->meta_next - i) % DAEDALUS_META_KEEP];
+
+		if (meta->timestamp == vbuf->vb2_buf.timestamp) {
+			vbuf->flags |= meta->flags;
+			vbuf->timecode = meta->timecode;
+			return;
+		}
+	}
+}
+
 static void daedalus_job_fill(struct daedalus_ctx *ctx, struct daedalus_buf *buf, void *msg)
 {
 	struct vb2_buffer *vb = &buf->vb.vb2_buf;
@@ -117,6 +151,7 @@ static void daedalus_job_fill(struct daedalus_ctx *ctx, struct daedalus_buf *buf
 		job->bytesused = cpu_to_le32(used - offset);
 		job->data_offset = cpu_to_le32(offset);
 		job->timestamp = cpu_to_le64(vb->timestamp);
+		daedalus_job_keep_meta(ctx, &buf->vb);
 		return;
 	}
 	cap->hdr.type = cpu_to_le16(DAEDALUS_MSG_CAPBUF);
@@ -142,7 +177,8 @@ static struct daedalus_buf *daedalus_job_next(struct daedalus_ctx *ctx)
 	    !list_empty(&ctx->out_pending)) {
 		from = &ctx->out_pending;
 		to = &ctx->out_active;
-	} else if (vb2_start_streaming_called(&ctx->cap_q) && !list_empty(&ctx->cap_pending)) {
+	} else if (vb2_start_streaming_called(&ctx->cap_q) && !ctx->cap_stale &&
+		   !list_empty(&ctx->cap_pending)) {
 		from = &ctx->cap_pending;
 		to = &ctx->cap_active;
 	}
@@ -497,12 +533,14 @@ static int daedalus_rx_frame(struct daedalus_ctx *ctx, u32 session,
 		buf->vb.flags |= V4L2_BUF_FLAG_LAST;
 		ctx->drain = DAEDALUS_DRAIN_STOPPED;
 	}
+	daedalus_job_copy_meta(ctx, &buf->vb);
+	/* The EOS event is due before the client can see LAST. */
+	if (fflags & DAEDALUS_FRAME_LAST)
+		v4l2_event_queue_fh(&ctx->fh, &eos);
 	/* An empty LAST buffer is no error; a frame decoded with errors is. */
 	error = fflags & DAEDALUS_FRAME_ERROR;
 	vb2_buffer_done(vb, error ? VB2_BUF_STATE_ERROR : VB2_BUF_STATE_DONE);
 	atomic64_inc(&ctx->dev->bridge.stats.frames);
-	if (fflags & DAEDALUS_FRAME_LAST)
-		v4l2_event_queue_fh(&ctx->fh, &eos);
 	daedalus_job_touch(ctx);
 out:
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);
@@ -549,8 +587,8 @@ static int daedalus_rx_stream_info(struct daedalus_ctx *ctx, u32 session,
 	const struct daedalus_raw_fmt *raw;
 	struct daedalus_caps caps;
 	unsigned long flags;
+	bool live, reclaim;
 	u32 depth;
-	bool live;
 
 	daedalus_bridge_caps(ctx->dev, &caps);
 	if (!daedalus_stream_info_ok(&caps, si))
@@ -582,10 +620,19 @@ static int daedalus_rx_stream_info(struct daedalus_ctx *ctx, u32 session,
 	daedalus_fmt_adjust_raw(&caps, depth, &pix);
 
 	spin_lock_irqsave(&ctx->buf_lock, flags);
-	if (vb2_is_busy(&ctx->cap_q) &&
-	    (pix.width != ctx->cap_fmt.width || pix.height != ctx->cap_fmt.height ||
-	     pix.pixelformat != ctx->cap_fmt.pixelformat))
+	reclaim = vb2_is_busy(&ctx->cap_q) &&
+		  (pix.width != ctx->cap_fmt.width || pix.height != ctx->cap_fmt.height ||
+		   pix.pixelformat != ctx->cap_fmt.pixelformat);
+	if (reclaim) {
+		/*
+		 * The frame buffers no longer fit: take back those the daemon
+		 * holds (it only ever holds buffers laid out as G_FMT says)
+		 * and keep them until the client sets CAPTURE up again.
+		 */
 		ctx->cap_stale = true;
+		list_splice_init(&ctx->cap_active, &ctx->cap_pending);
+		ctx->stale_below[DAEDALUS_QUEUE_CAPTURE] = ctx->next_tag;
+	}
 	ctx->cap_fmt = pix;
 	ctx->visible = (struct v4l2_rect){
 		.left = le32_to_cpu(si->visible_left),
@@ -597,6 +644,8 @@ static int daedalus_rx_stream_info(struct daedalus_ctx *ctx, u32 session,
 	daedalus_job_touch(ctx);
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);
 
+	if (reclaim)
+		daedalus_job_ctl(ctx, DAEDALUS_MSG_STOP, DAEDALUS_QUEUE_CAPTURE);
 	v4l2_ctrl_s_ctrl(ctx->min_cap_ctrl, le32_to_cpu(si->min_buffers));
 	v4l2_event_queue_fh(&ctx->fh, &change);
 	mutex_unlock(&ctx->lock);

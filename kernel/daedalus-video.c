@@ -287,6 +287,8 @@ static int daedalus_enum_fmt(struct file *file, void *priv, struct v4l2_fmtdesc 
 			return -EINVAL;
 		f->pixelformat = coded->fourcc;
 		f->flags = V4L2_FMT_FLAG_COMPRESSED | V4L2_FMT_FLAG_DYN_RESOLUTION;
+		if (coded->continuous)
+			f->flags |= V4L2_FMT_FLAG_CONTINUOUS_BYTESTREAM;
 		if (coded->description)
 			strscpy(f->description, coded->description, sizeof(f->description));
 		return 0;

@@ -209,6 +209,21 @@ enum daedalus_drain {
 	DAEDALUS_DRAIN_STOPPED,	/* drained; new bitstream waits for START */
 };
 
+/* Bitstream buffers whose metadata frames may still refer to, at most. */
+#define DAEDALUS_META_KEEP	64
+
+/**
+ * struct daedalus_meta - what a frame inherits from its bitstream buffer
+ * @timestamp: the key: the frame's timestamp
+ * @flags: V4L2_BUF_FLAG_TIMECODE and the timestamp source flags
+ * @timecode: the timecode
+ */
+struct daedalus_meta {
+	u64 timestamp;
+	u32 flags;
+	struct v4l2_timecode timecode;
+};
+
 /**
  * struct daedalus_ctx - one open handle of the video node: a decoding session
  * @fh: V4L2 file handle, first so file->private_data converts to it
@@ -239,6 +254,8 @@ enum daedalus_drain {
  * @cap_seq: sequence number of the next frame given back
  * @cap_stale: the stream's format changed and the CAPTURE buffers do not fit
  * @drain: drain state
+ * @meta: ring of the last bitstream buffers' metadata
+ * @meta_next: where the next goes in @meta
  */
 struct daedalus_ctx {
 	struct v4l2_fh fh;
@@ -269,6 +286,8 @@ struct daedalus_ctx {
 	u32 cap_seq;
 	bool cap_stale;
 	enum daedalus_drain drain;
+	struct daedalus_meta meta[DAEDALUS_META_KEEP];
+	unsigned int meta_next;
 };
 
 /**
@@ -288,11 +307,13 @@ struct daedalus_buf {
  * @fourcc: V4L2 pixel format
  * @codec: DAEDALUS_CODEC_* the daemon must announce for it
  * @description: for ENUM_FMT, where the running kernel may not know @fourcc
+ * @continuous: a buffer may hold any chunk of the byte stream
  */
 struct daedalus_coded_fmt {
 	u32 fourcc;
 	unsigned int codec;
 	const char *description;
+	bool continuous;
 };
 
 /**

@@ -320,8 +320,12 @@ struct daedalus_msg_frame {
  * @reserved: zero
  *
  * Sent before the first frame and whenever these change; the kernel
- * signals V4L2_EVENT_SOURCE_CHANGE. The daemon fills only frame buffers
- * whose CAPBUF layout fits.
+ * signals V4L2_EVENT_SOURCE_CHANGE. @width and @height become the CAPTURE
+ * format's (rounded up to 16 if they are not already). If that changes the
+ * CAPTURE format, the kernel takes back the frame buffers the daemon holds
+ * (a STOP of CAPTURE) and hands over new ones once the client has set
+ * CAPTURE up again: every CAPBUF the daemon holds is laid out as the
+ * client sees it.
  */
 struct daedalus_msg_stream_info {
 	struct daedalus_msg_hdr hdr;
