@@ -345,20 +345,36 @@ int dd_ffmpeg_codec_to_daedalus(enum AVCodecID id)
 	}
 }
 
+const AVCodec *dd_ffmpeg_find_decoder(uint32_t codec)
+{
+	static const enum AVCodecID ids[DAEDALUS_CODEC_COUNT] = {
+		[DAEDALUS_CODEC_H264] = AV_CODEC_ID_H264,
+		[DAEDALUS_CODEC_HEVC] = AV_CODEC_ID_HEVC,
+		[DAEDALUS_CODEC_VP8] = AV_CODEC_ID_VP8,
+		[DAEDALUS_CODEC_VP9] = AV_CODEC_ID_VP9,
+		[DAEDALUS_CODEC_AV1] = AV_CODEC_ID_AV1,
+		[DAEDALUS_CODEC_MPEG2] = AV_CODEC_ID_MPEG2VIDEO,
+	};
+	const AVCodec *c;
+
+	if (codec >= DAEDALUS_CODEC_COUNT)
+		return NULL;
+	if (codec == DAEDALUS_CODEC_AV1) {
+		c = dd_ff.avcodec_find_decoder_by_name("libdav1d");
+		return c ? c : dd_ff.avcodec_find_decoder_by_name("libaom-av1");
+	}
+	return dd_ff.avcodec_find_decoder(ids[codec]);
+}
+
 DD_EXPORT int dd_ffmpeg_decoder_mask(void)
 {
-	static const enum AVCodecID ids[] = {
-		AV_CODEC_ID_H264, AV_CODEC_ID_HEVC, AV_CODEC_ID_VP8,
-		AV_CODEC_ID_VP9, AV_CODEC_ID_AV1, AV_CODEC_ID_MPEG2VIDEO,
-	};
 	int r = dd_ffmpeg_load(NULL, 0), mask = 0;
 
 	if (r)
 		return r;
-	/* For AV1 the first registered decoder (libdav1d, libaom, native) counts. */
-	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
-		if (dd_ff.avcodec_find_decoder(ids[i]))
-			mask |= 1 << dd_ffmpeg_codec_to_daedalus(ids[i]);
+	for (uint32_t codec = 0; codec < DAEDALUS_CODEC_COUNT; codec++)
+		if (dd_ffmpeg_find_decoder(codec))
+			mask |= 1 << codec;
 	return mask;
 }
 

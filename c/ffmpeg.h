@@ -18,6 +18,8 @@
 #ifndef DAEDALUS_FFMPEG_H
 #define DAEDALUS_FFMPEG_H
 
+#include <stdint.h>
+
 #include <libavcodec/avcodec.h>
 #include <libavcodec/version.h>
 #include <libavformat/avformat.h>
@@ -54,6 +56,7 @@
 	X(av_frame_alloc)			\
 	X(av_frame_free)			\
 	X(av_frame_unref)			\
+	X(av_frame_clone)			\
 	X(av_frame_get_side_data)		\
 	X(av_opt_set)				\
 	X(av_opt_set_int)			\
@@ -65,6 +68,7 @@
 #define DD_FF_AVCODEC_SYMBOLS(X)		\
 	X(avcodec_version)			\
 	X(avcodec_find_decoder)			\
+	X(avcodec_find_decoder_by_name)		\
 	X(avcodec_descriptor_get)		\
 	X(avcodec_get_name)			\
 	X(avcodec_profile_name)			\
@@ -156,5 +160,12 @@ DD_EXPORT int dd_probe(const char *path, int flags, int max_frames, char *out,
 
 /* Our DAEDALUS_CODEC_* number of an FFmpeg codec id, or -1. */
 int dd_ffmpeg_codec_to_daedalus(enum AVCodecID id);
+
+/*
+ * The software decoder used for DAEDALUS_CODEC_* codec, or NULL. For AV1
+ * that is libdav1d or libaom: FFmpeg's native AV1 decoder only drives
+ * hardware. FFmpeg must be loaded.
+ */
+const AVCodec *dd_ffmpeg_find_decoder(uint32_t codec);
 
 #endif

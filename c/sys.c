@@ -4,6 +4,7 @@
  * so that JavaScript never has to read errno after the fact (the runtime
  * may have changed it in between).
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -89,4 +90,16 @@ DD_EXPORT int dd_munmap(void *addr, int64_t len)
 DD_EXPORT const char *dd_strerror(int err)
 {
 	return strerror(err < 0 ? -err : err);
+}
+
+/* A close-on-exec pipe: fds[0] to read, fds[1] to write. 0 or -errno. */
+DD_EXPORT int dd_pipe(int32_t *fds)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	fds[0] = p[0];
+	fds[1] = p[1];
+	return 0;
 }

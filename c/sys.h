@@ -16,5 +16,6 @@ DD_EXPORT int dd_ioctl(int fd, unsigned long request, void *arg);
 DD_EXPORT void *dd_mmap(int fd, int64_t len, int prot, int64_t offset);
 DD_EXPORT int dd_munmap(void *addr, int64_t len);
 DD_EXPORT const char *dd_strerror(int err);
+DD_EXPORT int dd_pipe(int32_t *fds);
 
 #endif

@@ -47,10 +47,14 @@ int daedalus_decoder_cmd(struct file *file, void *priv, struct v4l2_decoder_cmd 
 	}
 
 	spin_lock_irqsave(&ctx->buf_lock, flags);
-	if (ctx->drain == DAEDALUS_DRAIN_ACTIVE)
+	if (ctx->drain == DAEDALUS_DRAIN_ACTIVE) {
 		ret = -EBUSY;
-	else
+	} else {
 		ctx->drain = DAEDALUS_DRAIN_NONE;
+		/* The client says its frame buffers fit the stream: decoding resumes. */
+		if (!ctx->cap_refit)
+			ctx->cap_paused = false;
+	}
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);
 	if (ret)
 		return ret;

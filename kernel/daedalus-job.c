@@ -177,7 +177,7 @@ static struct daedalus_buf *daedalus_job_next(struct daedalus_ctx *ctx)
 	    !list_empty(&ctx->out_pending)) {
 		from = &ctx->out_pending;
 		to = &ctx->out_active;
-	} else if (vb2_start_streaming_called(&ctx->cap_q) && !ctx->cap_stale &&
+	} else if (vb2_start_streaming_called(&ctx->cap_q) && !ctx->cap_paused &&
 		   !list_empty(&ctx->cap_pending)) {
 		from = &ctx->cap_pending;
 		to = &ctx->cap_active;
@@ -306,7 +306,6 @@ void daedalus_job_stop(struct daedalus_ctx *ctx, struct vb2_queue *vq)
 	} else {
 		list_splice_tail_init(&ctx->cap_active, &returned);
 		list_splice_tail_init(&ctx->cap_pending, &returned);
-		ctx->cap_stale = false;
 	}
 	ctx->stale_below[queue] = ctx->next_tag;
 	ctx->drain = DAEDALUS_DRAIN_NONE;
@@ -373,10 +372,9 @@ int daedalus_job_drain(struct daedalus_ctx *ctx)
 static bool daedalus_job_owed(struct daedalus_ctx *ctx)
 {
 	bool work = !list_empty(&ctx->out_active) || ctx->drain == DAEDALUS_DRAIN_ACTIVE;
-	bool can_deliver = !ctx->bit_depth ||
-			   (!list_empty(&ctx->cap_active) && !ctx->cap_stale);
+	bool can_deliver = !ctx->bit_depth || !list_empty(&ctx->cap_active);
 
-	/* A daemon waiting for the client to return frame buffers is not stuck. */
+	/* A daemon waiting for the client to hand (back) frame buffers is not stuck. */
 	return daedalus_job_live(ctx) && work && can_deliver;
 }
 
@@ -587,7 +585,7 @@ static int daedalus_rx_stream_info(struct daedalus_ctx *ctx, u32 session,
 	const struct daedalus_raw_fmt *raw;
 	struct daedalus_caps caps;
 	unsigned long flags;
-	bool live, reclaim;
+	bool live;
 	u32 depth;
 
 	daedalus_bridge_caps(ctx->dev, &caps);
@@ -620,19 +618,20 @@ static int daedalus_rx_stream_info(struct daedalus_ctx *ctx, u32 session,
 	daedalus_fmt_adjust_raw(&caps, depth, &pix);
 
 	spin_lock_irqsave(&ctx->buf_lock, flags);
-	reclaim = vb2_is_busy(&ctx->cap_q) &&
-		  (pix.width != ctx->cap_fmt.width || pix.height != ctx->cap_fmt.height ||
-		   pix.pixelformat != ctx->cap_fmt.pixelformat);
-	if (reclaim) {
-		/*
-		 * The frame buffers no longer fit: take back those the daemon
-		 * holds (it only ever holds buffers laid out as G_FMT says)
-		 * and keep them until the client sets CAPTURE up again.
-		 */
-		ctx->cap_stale = true;
-		list_splice_init(&ctx->cap_active, &ctx->cap_pending);
-		ctx->stale_below[DAEDALUS_QUEUE_CAPTURE] = ctx->next_tag;
-	}
+	if (vb2_is_busy(&ctx->cap_q) &&
+	    (pix.width != ctx->cap_fmt.width || pix.height != ctx->cap_fmt.height ||
+	     pix.pixelformat != ctx->cap_fmt.pixelformat))
+		ctx->cap_refit = true;
+	/*
+	 * No frame reaches the client until it has seen the event and set
+	 * CAPTURE up again (STREAMON) or said its buffers do (DECODER_CMD
+	 * START): take back the frame buffers the daemon holds. Every
+	 * STREAM_INFO is answered with this STOP; the daemon fills nothing
+	 * in between.
+	 */
+	ctx->cap_paused = true;
+	list_splice_init(&ctx->cap_active, &ctx->cap_pending);
+	ctx->stale_below[DAEDALUS_QUEUE_CAPTURE] = ctx->next_tag;
 	ctx->cap_fmt = pix;
 	ctx->visible = (struct v4l2_rect){
 		.left = le32_to_cpu(si->visible_left),
@@ -644,8 +643,7 @@ static int daedalus_rx_stream_info(struct daedalus_ctx *ctx, u32 session,
 	daedalus_job_touch(ctx);
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);
 
-	if (reclaim)
-		daedalus_job_ctl(ctx, DAEDALUS_MSG_STOP, DAEDALUS_QUEUE_CAPTURE);
+	daedalus_job_ctl(ctx, DAEDALUS_MSG_STOP, DAEDALUS_QUEUE_CAPTURE);
 	v4l2_ctrl_s_ctrl(ctx->min_cap_ctrl, le32_to_cpu(si->min_buffers));
 	v4l2_event_queue_fh(&ctx->fh, &change);
 	mutex_unlock(&ctx->lock);

@@ -100,7 +100,9 @@ static int daedalus_start_streaming(struct vb2_queue *vq, unsigned int count)
 	if (!V4L2_TYPE_IS_OUTPUT(vq->type)) {
 		spin_lock_irqsave(&ctx->buf_lock, flags);
 		ctx->cap_seq = 0;
-		ctx->cap_stale = false;
+		/* CAPTURE set up (again): the client has seen any pending SOURCE_CHANGE. */
+		ctx->cap_paused = false;
+		ctx->cap_refit = false;
 		spin_unlock_irqrestore(&ctx->buf_lock, flags);
 		daedalus_job_kick(ctx);
 		return 0;

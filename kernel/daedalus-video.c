@@ -377,12 +377,15 @@ static int daedalus_enum_framesizes(struct file *file, void *priv,
 	if (fsize->index)
 		return -EINVAL;
 	daedalus_bridge_caps(ctx->dev, &caps);
-	if (daedalus_coded_find(&caps, fsize->pixel_format))
-		step = 1;
-	else if (daedalus_raw_find(&caps, fsize->pixel_format))
-		step = DAEDALUS_ALIGN;
-	else
+	/*
+	 * Frame buffers are rounded up to whole macroblocks, but the sizes a
+	 * stream may have are any: GStreamer refuses a 1080-line stream on a
+	 * step of 16.
+	 */
+	if (!daedalus_coded_find(&caps, fsize->pixel_format) &&
+	    !daedalus_raw_find(&caps, fsize->pixel_format))
 		return -EINVAL;
+	step = 1;
 
 	fsize->type = V4L2_FRMSIZE_TYPE_STEPWISE;
 	fsize->stepwise = (struct v4l2_frmsize_stepwise){

@@ -252,7 +252,9 @@ struct daedalus_meta {
  * @stale_below: per DAEDALUS_QUEUE_*, tags below which a reply is stale
  * @out_seq: sequence number of the next OUTPUT buffer given back
  * @cap_seq: sequence number of the next frame given back
- * @cap_stale: the stream's format changed and the CAPTURE buffers do not fit
+ * @cap_paused: a SOURCE_CHANGE awaits the client's answer; frame buffers wait
+ * @cap_refit: the CAPTURE format changed under allocated buffers: only a new
+ *	CAPTURE setup (STREAMON) ends the pause, not DECODER_CMD START
  * @drain: drain state
  * @meta: ring of the last bitstream buffers' metadata
  * @meta_next: where the next goes in @meta
@@ -284,7 +286,8 @@ struct daedalus_ctx {
 	u32 stale_below[2];
 	u32 out_seq;
 	u32 cap_seq;
-	bool cap_stale;
+	bool cap_paused;
+	bool cap_refit;
 	enum daedalus_drain drain;
 	struct daedalus_meta meta[DAEDALUS_META_KEEP];
 	unsigned int meta_next;

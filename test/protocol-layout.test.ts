@@ -31,11 +31,18 @@ function cProgram(): string {
     VERSION_LEN: "DAEDALUS_VERSION_LEN",
     CODEC_COUNT: "DAEDALUS_CODEC_COUNT",
     PIXFMT_COUNT: "DAEDALUS_PIXFMT_COUNT",
+    JOB_ERROR: "DAEDALUS_JOB_ERROR",
+    FRAME_FLAGS_ALL: "DAEDALUS_FRAME_FLAGS_ALL",
+    ERR_MAX: "DAEDALUS_ERR_MAX",
+    ERROR_TEXT_LEN: "DAEDALUS_ERROR_TEXT_LEN",
   };
   for (const [name, macro] of Object.entries(constants)) lines.push(`P("const.${name}", ${macro});`);
   for (const name of Object.keys(P.MsgType)) lines.push(`P("type.${name}", DAEDALUS_MSG_${name});`);
   for (const name of Object.keys(P.Codec)) lines.push(`P("codec.${name}", DAEDALUS_CODEC_${name.toUpperCase()});`);
   for (const name of Object.keys(P.PixFmt)) lines.push(`P("pixfmt.${name}", DAEDALUS_PIXFMT_${name.toUpperCase()});`);
+  for (const name of Object.keys(P.Queue)) lines.push(`P("queue.${name}", DAEDALUS_QUEUE_${name});`);
+  for (const name of Object.keys(P.FrameFlag)) lines.push(`P("frame.${name}", DAEDALUS_FRAME_${name});`);
+  for (const name of Object.keys(P.ErrorCode)) lines.push(`P("err.${name}", DAEDALUS_ERR_${name});`);
   return [
     "#include <stddef.h>",
     "#include <stdio.h>",
@@ -95,10 +102,17 @@ describe(`protocol layout matches ${HEADER}`, () => {
       "const.VERSION_LEN": P.VERSION_LEN,
       "const.CODEC_COUNT": P.CODEC_COUNT,
       "const.PIXFMT_COUNT": P.PIXFMT_COUNT,
+      "const.JOB_ERROR": P.JOB_ERROR,
+      "const.FRAME_FLAGS_ALL": P.FRAME_FLAGS_ALL,
+      "const.ERR_MAX": P.ERR_MAX,
+      "const.ERROR_TEXT_LEN": P.ERROR_TEXT_LEN,
     };
     for (const [k, val] of Object.entries(P.MsgType)) ts[`type.${k}`] = val;
     for (const [k, val] of Object.entries(P.Codec)) ts[`codec.${k}`] = val;
     for (const [k, val] of Object.entries(P.PixFmt)) ts[`pixfmt.${k}`] = val;
+    for (const [k, val] of Object.entries(P.Queue)) ts[`queue.${k}`] = val;
+    for (const [k, val] of Object.entries(P.FrameFlag)) ts[`frame.${k}`] = val;
+    for (const [k, val] of Object.entries(P.ErrorCode)) ts[`err.${k}`] = val;
     const c = Object.fromEntries(Object.keys(ts).map((k) => [k, fromC.get(k)]));
     expect(ts).toEqual(c as Record<string, number>);
   });

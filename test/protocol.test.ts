@@ -64,7 +64,7 @@ describe("decoding refuses what the kernel must never send", () => {
   const bad: [string, Uint8Array, RegExp][] = [
     ["too short", new Uint8Array(10), /shorter than a header/],
     ["bad magic", welcomeBytes({}, { magic: 1 }), /magic/],
-    ["bad version", welcomeBytes({}, { version: 2 }), /version/],
+    ["bad version", welcomeBytes({}, { version: P.PROTO_VERSION + 1 }), /version/],
     ["a type only the daemon sends", welcomeBytes({}, { type: P.MsgType.HELLO }), /unexpected message type/],
     ["length field off", welcomeBytes({}, { length: 12 }), /expected/],
     ["a context id on a device message", welcomeBytes({}, { ctx_id: 4 }), /ctx_id/],

@@ -6,6 +6,7 @@
 // The bridge fd is non-blocking and read by the shim's pump thread; its
 // messages arrive here through a pipe read as a stream, so the event loop
 // never waits in a system call.
+import { type DecodeMessage, Sessions } from "../decode/sessions";
 import { log } from "../log";
 import {
   codecNames,
@@ -27,6 +28,8 @@ export interface BridgeOptions {
   reconnect: { initialMs: number; maxMs: number };
   /** How long the kernel may take to answer HELLO. */
   helloTimeoutMs?: number;
+  /** Decoding threads per context (0: libavcodec decides). */
+  threads: number;
   onConnected?: (welcome: Welcome) => void;
 }
 
@@ -65,11 +68,14 @@ function explainOpenError(path: string, err: unknown): string {
 class Connection {
   private seq = 0;
   private welcome: PromiseWithResolvers<Welcome> = Promise.withResolvers<Welcome>();
+  private readonly sessions: Sessions;
 
   constructor(
     readonly fd: number,
     private readonly opts: BridgeOptions,
-  ) {}
+  ) {
+    this.sessions = new Sessions({ bridgeFd: fd, threads: opts.threads, send: (b) => this.send(b) });
+  }
 
   /** Sends one message; waits out a full kernel queue briefly. */
   private async send(bytes: Uint8Array): Promise<void> {
@@ -92,6 +98,9 @@ class Connection {
         return this.send(encodePing("PONG", m.msg.hdr.seq, m.msg.cookie));
       case "PONG":
         blog.debug(`unsolicited PONG seq ${m.msg.hdr.seq}`);
+        return undefined;
+      default:
+        this.sessions.handle(m as DecodeMessage);
         return undefined;
     }
   }
@@ -139,6 +148,7 @@ class Connection {
       failure = err;
     } finally {
       clearTimeout(timeout);
+      this.sessions.closeAll();
       signal.removeEventListener("abort", onAbort);
       const why = stopped ? 0 : stop();
       stopped = true;

@@ -43,9 +43,10 @@ export default defineCommand({
       {
         path: config.bridge,
         reconnect: config.reconnect,
+        threads: config.decoder.threads,
         hello: {
           codecs,
-          pixfmts: (1 << PixFmt.nv12) | (1 << PixFmt.yuv420),
+          pixfmts: (1 << PixFmt.nv12) | (1 << PixFmt.yuv420) | (1 << PixFmt.p010),
           maxWidth: config.decoder.maxWidth,
           maxHeight: config.decoder.maxHeight,
           daemonVersion: VERSION,
@@ -54,5 +55,7 @@ export default defineCommand({
       stop.signal,
     );
     log.info("stopped");
+    // Workers still finishing a frame, and the pipe they write to, would keep the process up.
+    process.exit(0);
   },
 });

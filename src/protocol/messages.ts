@@ -6,7 +6,7 @@ import * as v from "valibot";
 import { array, chars, defineStruct, readStruct, type StructLayout, writeStruct } from "./layout";
 
 export const PROTO_MAGIC = 0x34564444;
-export const PROTO_VERSION = 1;
+export const PROTO_VERSION = 2;
 export const MSG_MAX_LEN = 4096;
 export const MIN_DIMENSION = 16;
 export const MAX_DIMENSION = 16384;
@@ -17,6 +17,16 @@ export const MsgType = {
   WELCOME: 0x0002,
   PING: 0x0003,
   PONG: 0x0004,
+  START: 0x0010,
+  STOP: 0x0011,
+  CLOSE: 0x0012,
+  JOB: 0x0013,
+  CAPBUF: 0x0014,
+  DRAIN: 0x0015,
+  JOB_DONE: 0x0020,
+  FRAME: 0x0021,
+  STREAM_INFO: 0x0022,
+  ERROR: 0x0023,
 } as const;
 export type MsgTypeName = keyof typeof MsgType;
 
@@ -29,6 +39,16 @@ export const CODEC_COUNT = 6;
 export const PixFmt = { nv12: 0, yuv420: 1, p010: 2 } as const;
 export type PixFmtName = keyof typeof PixFmt;
 export const PIXFMT_COUNT = 3;
+
+/** The queues of a context. */
+export const Queue = { OUTPUT: 0, CAPTURE: 1 } as const;
+export const JOB_ERROR = 0x01;
+export const FrameFlag = { KEYFRAME: 0x01, PFRAME: 0x02, BFRAME: 0x04, ERROR: 0x08, LAST: 0x10 } as const;
+export const FRAME_FLAGS_ALL = 0x1f;
+/** daedalus_msg_error.code */
+export const ErrorCode = { UNSUPPORTED: 1, BITSTREAM: 2, NOMEM: 3, INTERNAL: 4 } as const;
+export const ERR_MAX = 4;
+export const ERROR_TEXT_LEN = 96;
 
 export const HEADER = defineStruct("daedalus_msg_hdr", [
   ["magic", "u32"],
@@ -66,22 +86,115 @@ export const PING = defineStruct("daedalus_msg_ping", [
   ["cookie", "u64"],
 ]);
 
+export const START = defineStruct("daedalus_msg_start", [
+  ["hdr", HEADER],
+  ["codec", "u32"],
+  ["width", "u32"],
+  ["height", "u32"],
+  ["reserved", "u32"],
+]);
+
+export const CTL = defineStruct("daedalus_msg_ctl", [
+  ["hdr", HEADER],
+  ["queue", "u32"],
+  ["reserved", "u32"],
+]);
+
+export const JOB = defineStruct("daedalus_msg_job", [
+  ["hdr", HEADER],
+  ["tag", "u32"],
+  ["index", "u32"],
+  ["bytesused", "u32"],
+  ["data_offset", "u32"],
+  ["timestamp", "u64"],
+  ["flags", "u32"],
+  ["reserved", "u32"],
+]);
+
+export const CAPBUF = defineStruct("daedalus_msg_capbuf", [
+  ["hdr", HEADER],
+  ["tag", "u32"],
+  ["index", "u32"],
+  ["pixfmt", "u32"],
+  ["width", "u32"],
+  ["height", "u32"],
+  ["bytesperline", "u32"],
+  ["size", "u32"],
+  ["reserved", "u32"],
+]);
+
+export const JOB_DONE = defineStruct("daedalus_msg_job_done", [
+  ["hdr", HEADER],
+  ["tag", "u32"],
+  ["index", "u32"],
+  ["flags", "u32"],
+  ["reserved", "u32"],
+]);
+
+export const FRAME = defineStruct("daedalus_msg_frame", [
+  ["hdr", HEADER],
+  ["tag", "u32"],
+  ["index", "u32"],
+  ["bytesused", "u32"],
+  ["flags", "u32"],
+  ["timestamp", "u64"],
+]);
+
+export const STREAM_INFO = defineStruct("daedalus_msg_stream_info", [
+  ["hdr", HEADER],
+  ["width", "u32"],
+  ["height", "u32"],
+  ["visible_left", "u32"],
+  ["visible_top", "u32"],
+  ["visible_width", "u32"],
+  ["visible_height", "u32"],
+  ["pixfmt", "u32"],
+  ["bit_depth", "u32"],
+  ["min_buffers", "u32"],
+  ["colorspace", "u32"],
+  ["xfer_func", "u32"],
+  ["ycbcr_enc", "u32"],
+  ["quantization", "u32"],
+  ["reserved", "u32"],
+]);
+
+export const ERROR = defineStruct("daedalus_msg_error", [
+  ["hdr", HEADER],
+  ["code", "u32"],
+  ["reserved", "u32"],
+  ["text", chars(ERROR_TEXT_LEN)],
+]);
+
+/** The bridge's EXPBUF ioctl argument; used by the C shim, listed for the layout test. */
+export const EXPBUF = defineStruct("daedalus_expbuf", [
+  ["ctx_id", "u32"],
+  ["queue", "u32"],
+  ["index", "u32"],
+  ["tag", "u32"],
+  ["fd", "u32"],
+  ["reserved", array("u32", 3)],
+]);
+
 /** Every wire struct, for the layout test. */
-export const LAYOUTS: readonly StructLayout[] = [HEADER, HELLO, WELCOME, PING];
+export const LAYOUTS: readonly StructLayout[] = [
+  HEADER, HELLO, WELCOME, PING, START, CTL, JOB, CAPBUF, JOB_DONE, FRAME, STREAM_INFO, ERROR, EXPBUF,
+];
 
 const u32 = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0xffffffff));
 const bitSet = (count: number) => v.pipe(u32, v.maxValue(2 ** count - 1));
 const dimension = v.pipe(u32, v.minValue(MIN_DIMENSION), v.maxValue(MAX_DIMENSION));
 const cString = v.pipe(v.string(), v.regex(/^[\x20-\x7e]*$/, "a NUL-terminated printable string"));
 
-const headerSchema = (type: number) =>
+const positive = v.pipe(u32, v.minValue(1));
+/** @ctx: whether the message is about a context (a non-zero ctx_id) or the device (0). */
+const headerSchema = (type: number, ctx = false) =>
   v.strictObject({
     magic: v.literal(PROTO_MAGIC),
     version: v.literal(PROTO_VERSION),
     type: v.literal(type),
     length: u32,
     seq: u32,
-    ctx_id: v.literal(0),
+    ctx_id: ctx ? positive : v.literal(0),
     reserved: v.literal(0),
   });
 
@@ -102,11 +215,120 @@ export const PingSchema = pingSchema(MsgType.PING);
 export const PongSchema = pingSchema(MsgType.PONG);
 export type Ping = v.InferOutput<typeof PingSchema>;
 
+const codecNumber = v.pipe(u32, v.maxValue(CODEC_COUNT - 1));
+const pixfmtNumber = v.pipe(u32, v.maxValue(PIXFMT_COUNT - 1));
+const queueNumber = v.picklist([Queue.OUTPUT, Queue.CAPTURE]);
+
+export const StartSchema = v.strictObject({
+  hdr: headerSchema(MsgType.START, true),
+  codec: codecNumber,
+  width: u32,
+  height: u32,
+  reserved: v.literal(0),
+});
+export type Start = v.InferOutput<typeof StartSchema>;
+
+const ctlSchema = (type: number, queue: v.GenericSchema<number>) =>
+  v.strictObject({ hdr: headerSchema(type, true), queue, reserved: v.literal(0) });
+export const StopSchema = ctlSchema(MsgType.STOP, queueNumber);
+export const CloseSchema = ctlSchema(MsgType.CLOSE, v.literal(0));
+export const DrainSchema = ctlSchema(MsgType.DRAIN, v.literal(0));
+export type Ctl = v.InferOutput<typeof StopSchema>;
+
+export const JobSchema = v.strictObject({
+  hdr: headerSchema(MsgType.JOB, true),
+  tag: u32,
+  index: u32,
+  bytesused: u32,
+  data_offset: u32,
+  timestamp: v.bigint(),
+  flags: v.literal(0),
+  reserved: v.literal(0),
+});
+export type Job = v.InferOutput<typeof JobSchema>;
+
+export const CapbufSchema = v.strictObject({
+  hdr: headerSchema(MsgType.CAPBUF, true),
+  tag: u32,
+  index: u32,
+  pixfmt: pixfmtNumber,
+  width: dimension,
+  height: dimension,
+  bytesperline: positive,
+  size: positive,
+  reserved: v.literal(0),
+});
+export type Capbuf = v.InferOutput<typeof CapbufSchema>;
+
+/* What the decoding workers send, checked before it goes to the kernel. */
+
+export const JobDoneSchema = v.strictObject({
+  hdr: headerSchema(MsgType.JOB_DONE, true),
+  tag: u32,
+  index: u32,
+  flags: v.pipe(u32, v.maxValue(JOB_ERROR)),
+  reserved: v.literal(0),
+});
+
+export const FrameSchema = v.strictObject({
+  hdr: headerSchema(MsgType.FRAME, true),
+  tag: u32,
+  index: u32,
+  bytesused: u32,
+  flags: v.pipe(u32, v.maxValue(FRAME_FLAGS_ALL)),
+  timestamp: v.bigint(),
+});
+export type Frame = v.InferOutput<typeof FrameSchema>;
+
+export const StreamInfoSchema = v.pipe(
+  v.strictObject({
+    hdr: headerSchema(MsgType.STREAM_INFO, true),
+    width: dimension,
+    height: dimension,
+    visible_left: u32,
+    visible_top: u32,
+    visible_width: positive,
+    visible_height: positive,
+    pixfmt: pixfmtNumber,
+    bit_depth: v.picklist([8, 10]),
+    min_buffers: v.pipe(u32, v.minValue(1), v.maxValue(32)),
+    colorspace: u32,
+    xfer_func: u32,
+    ycbcr_enc: u32,
+    quantization: u32,
+    reserved: v.literal(0),
+  }),
+  v.check(
+    (s) => s.visible_left + s.visible_width <= s.width && s.visible_top + s.visible_height <= s.height,
+    "the visible rectangle must lie within the coded frame",
+  ),
+);
+export type StreamInfo = v.InferOutput<typeof StreamInfoSchema>;
+
+export const ErrorSchema = v.strictObject({
+  hdr: headerSchema(MsgType.ERROR, true),
+  code: v.pipe(u32, v.minValue(1), v.maxValue(ERR_MAX)),
+  reserved: v.literal(0),
+  text: cString,
+});
+export type ErrorMsg = v.InferOutput<typeof ErrorSchema>;
+
 /** A message from the kernel, validated. */
 export type KernelMessage =
   | { readonly type: "WELCOME"; readonly msg: Welcome }
   | { readonly type: "PING"; readonly msg: Ping }
-  | { readonly type: "PONG"; readonly msg: Ping };
+  | { readonly type: "PONG"; readonly msg: Ping }
+  | { readonly type: "START"; readonly msg: Start }
+  | { readonly type: "STOP" | "CLOSE" | "DRAIN"; readonly msg: Ctl }
+  | { readonly type: "JOB"; readonly msg: Job }
+  | { readonly type: "CAPBUF"; readonly msg: Capbuf };
+
+/** A message from a decoding worker, validated. */
+export type WorkerMessage =
+  | { readonly type: "JOB_DONE"; readonly msg: v.InferOutput<typeof JobDoneSchema> }
+  | { readonly type: "FRAME"; readonly msg: Frame }
+  | { readonly type: "STREAM_INFO"; readonly msg: StreamInfo }
+  | { readonly type: "ERROR"; readonly msg: ErrorMsg };
 
 export class ProtocolError extends Error {
   override readonly name = "ProtocolError";
@@ -156,13 +378,31 @@ const KERNEL_MESSAGES = {
   [MsgType.WELCOME]: { type: "WELCOME", layout: WELCOME, schema: WelcomeSchema },
   [MsgType.PING]: { type: "PING", layout: PING, schema: PingSchema },
   [MsgType.PONG]: { type: "PONG", layout: PING, schema: PongSchema },
+  [MsgType.START]: { type: "START", layout: START, schema: StartSchema },
+  [MsgType.STOP]: { type: "STOP", layout: CTL, schema: StopSchema },
+  [MsgType.CLOSE]: { type: "CLOSE", layout: CTL, schema: CloseSchema },
+  [MsgType.DRAIN]: { type: "DRAIN", layout: CTL, schema: DrainSchema },
+  [MsgType.JOB]: { type: "JOB", layout: JOB, schema: JobSchema },
+  [MsgType.CAPBUF]: { type: "CAPBUF", layout: CAPBUF, schema: CapbufSchema },
 } as const;
 
-/** Decodes and validates one whole message from the kernel. */
-export function decodeKernelMessage(bytes: Uint8Array): KernelMessage {
+const WORKER_MESSAGES = {
+  [MsgType.JOB_DONE]: { type: "JOB_DONE", layout: JOB_DONE, schema: JobDoneSchema },
+  [MsgType.FRAME]: { type: "FRAME", layout: FRAME, schema: FrameSchema },
+  [MsgType.STREAM_INFO]: { type: "STREAM_INFO", layout: STREAM_INFO, schema: StreamInfoSchema },
+  [MsgType.ERROR]: { type: "ERROR", layout: ERROR, schema: ErrorSchema },
+} as const;
+
+interface Entry {
+  readonly type: string;
+  readonly layout: StructLayout;
+  readonly schema: v.GenericSchema<unknown, unknown>;
+}
+
+function decodeWith(table: Readonly<Record<number, Entry>>, bytes: Uint8Array): { type: string; msg: unknown } {
   const head = peekHeader(bytes);
   if (!head) throw new ProtocolError(`message of ${bytes.length} bytes is shorter than a header`);
-  const entry = KERNEL_MESSAGES[head.type as keyof typeof KERNEL_MESSAGES];
+  const entry = table[head.type];
   if (!entry) throw new ProtocolError(`unexpected message type ${head.type}`);
   if (bytes.length !== entry.layout.size || head.length !== entry.layout.size) {
     throw new ProtocolError(`${entry.type}: ${bytes.length} bytes, length field ${head.length}, expected ${entry.layout.size}`);
@@ -170,7 +410,17 @@ export function decodeKernelMessage(bytes: Uint8Array): KernelMessage {
   const raw = readStruct(entry.layout, new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   const parsed = v.safeParse(entry.schema, raw);
   if (!parsed.success) throw new ProtocolError(`${entry.type}: ${v.summarize(parsed.issues)}`);
-  return { type: entry.type, msg: parsed.output } as KernelMessage;
+  return { type: entry.type, msg: parsed.output };
+}
+
+/** Decodes and validates one whole message from a decoding worker. */
+export function decodeWorkerMessage(bytes: Uint8Array): WorkerMessage {
+  return decodeWith(WORKER_MESSAGES, bytes) as WorkerMessage;
+}
+
+/** Decodes and validates one whole message from the kernel. */
+export function decodeKernelMessage(bytes: Uint8Array): KernelMessage {
+  return decodeWith(KERNEL_MESSAGES, bytes) as KernelMessage;
 }
 
 /** Splits a byte stream of back-to-back messages; keeps a partial tail. */
@@ -208,4 +458,13 @@ export function codecNames(mask: number): CodecName[] {
 
 export function pixFmtNames(mask: number): PixFmtName[] {
   return (Object.keys(PixFmt) as PixFmtName[]).filter((n) => mask & (1 << PixFmt[n]));
+}
+
+/** An ERROR about a context, for failures of the daemon's own before any worker exists. */
+export function encodeError(ctxId: number, code: number, text: string): Uint8Array {
+  return encode(ERROR, {
+    hdr: { ...header(MsgType.ERROR, ERROR.size, 0), ctx_id: ctxId },
+    code,
+    text: text.replace(/[^\x20-\x7e]/g, "?").slice(0, ERROR_TEXT_LEN - 1),
+  });
 }

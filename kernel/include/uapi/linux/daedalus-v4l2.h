@@ -321,11 +321,11 @@ struct daedalus_msg_frame {
  *
  * Sent before the first frame and whenever these change; the kernel
  * signals V4L2_EVENT_SOURCE_CHANGE. @width and @height become the CAPTURE
- * format's (rounded up to 16 if they are not already). If that changes the
- * CAPTURE format, the kernel takes back the frame buffers the daemon holds
- * (a STOP of CAPTURE) and hands over new ones once the client has set
- * CAPTURE up again: every CAPBUF the daemon holds is laid out as the
- * client sees it.
+ * format's (rounded up to 16 if they are not already). The kernel answers
+ * every STREAM_INFO with a STOP of CAPTURE, taking back the frame buffers
+ * the daemon holds, and hands frame buffers over again once the client has
+ * seen the event and answered it (dev-decoder.rst, Capture Setup). The
+ * daemon fills no frame buffer between sending STREAM_INFO and that STOP.
  */
 struct daedalus_msg_stream_info {
 	struct daedalus_msg_hdr hdr;
