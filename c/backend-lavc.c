@@ -19,6 +19,8 @@ struct dd_backend {
 	AVPacket *pkt;
 	AVFrame *frame;
 	uint32_t codec;
+	/* Without a parser: what a one-thread decode of the first frame showed. */
+	int probed, probe_width, probe_height, probe_format;
 };
 
 static int want_parser(uint32_t codec)
@@ -115,12 +117,48 @@ void dd_backend_reset(struct dd_backend *b)
 	reset_parser(b);
 }
 
+/*
+ * VP8, VP9 and AV1 have no parser that reports the frame size, and frame
+ * threading holds the first frame back for a few buffers; clients want the
+ * size after one (v4l2-compliance allows a second). A one-thread decoder
+ * shows it at once: run the first frame through one, and keep only that.
+ */
+static void probe_first_frame(struct dd_backend *b, const uint8_t *data, size_t len)
+{
+	AVCodecContext *ctx = dd_ff.avcodec_alloc_context3(b->avctx->codec);
+	AVPacket *pkt = dd_ff.av_packet_alloc();
+	AVFrame *frame = dd_ff.av_frame_alloc();
+
+	b->probed = 1;
+	if (!ctx || !pkt || !frame)
+		goto out;
+	ctx->thread_count = 1;
+	if (dd_ff.avcodec_open2(ctx, b->avctx->codec, NULL) < 0)
+		goto out;
+	pkt->data = (uint8_t *)data;
+	pkt->size = (int)len;
+	if (dd_ff.avcodec_send_packet(ctx, pkt) >= 0 &&
+	    dd_ff.avcodec_receive_frame(ctx, frame) >= 0) {
+		b->probe_width = frame->width;
+		b->probe_height = frame->height;
+		b->probe_format = frame->format;
+	} else {
+		b->probed = 0;	/* not a frame to start from: try the next buffer */
+	}
+out:
+	dd_ff.av_frame_free(&frame);
+	dd_ff.av_packet_free(&pkt);
+	dd_ff.avcodec_free_context(&ctx);
+}
+
 int dd_backend_decode(struct dd_backend *b, const uint8_t *data, size_t len, int64_t pts,
 		      dd_emit_fn emit, void *arg)
 {
 	int first_error = 0, r;
 
 	if (!b->parser) {
+		if (data && len && !b->probed)
+			probe_first_frame(b, data, len);
 		if (data) {
 			b->pkt->data = (uint8_t *)data;
 			b->pkt->size = (int)len;
@@ -182,8 +220,15 @@ int dd_backend_delay(const struct dd_backend *b)
 
 int dd_backend_peek(const struct dd_backend *b, int *width, int *height, int *format)
 {
-	if (!b->parser || b->parser->width <= 0 || b->parser->height <= 0 ||
-	    b->parser->format < 0)
+	if (!b->parser) {
+		if (!b->probed || b->probe_width <= 0)
+			return 0;
+		*width = b->probe_width;
+		*height = b->probe_height;
+		*format = b->probe_format;
+		return 1;
+	}
+	if (b->parser->width <= 0 || b->parser->height <= 0 || b->parser->format < 0)
 		return 0;
 	*width = b->parser->width;
 	*height = b->parser->height;

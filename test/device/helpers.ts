@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // Shared by the device suite, which runs inside scripts/vm against the real
 // module. On the host (no DAEDALUS_VM) the suite is skipped as a whole.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { findNodes, SYSFS_BRIDGE } from "../../src/status/read";
 import * as sys from "../../src/shim/sys";
@@ -112,3 +112,35 @@ export class RawBridge {
     sys.close(this.fd);
   }
 }
+
+export const COMPLIANCE_TIMEOUT = 300_000;
+
+/**
+ * Runs trixie's v4l2-compliance from scripts/trixie-root with the guest's
+ * /dev, /proc and /sys; @mnt, if given, is bound on the root's /mnt (for
+ * stream files).
+ */
+export function compliance130(args: string[], mnt?: string) {
+  const root = join(ROOT, "build/trixie-root");
+  if (!existsSync(join(root, "usr/bin/v4l2-compliance"))) {
+    throw new Error(`${root} is missing: scripts/trixie-root builds it (scripts/test does)`);
+  }
+  const script = [
+    `mount --rbind /dev ${root}/dev`,
+    `mount -t proc proc ${root}/proc`,
+    `mount -t sysfs sysfs ${root}/sys`,
+    ...(mnt ? [`mount --bind ${mnt} ${root}/mnt`] : []),
+    `exec chroot ${root} v4l2-compliance ${args.join(" ")}`,
+  ].join(" && ");
+  return run(["unshare", "--mount", "sh", "-c", script], { timeoutMs: COMPLIANCE_TIMEOUT });
+}
+
+/** Parses v4l2-compliance's closing line. */
+export function complianceTotals(out: string) {
+  const m = out.match(/Total for .*: (\d+), Succeeded: (\d+), Failed: (\d+), Warnings: (\d+)/);
+  if (!m) throw new Error(`no totals in v4l2-compliance output:\n${out}`);
+  const [, total, succeeded, failed, warnings] = m.map(Number);
+  return { total, succeeded, failed, warnings };
+}
+
+export const failLines = (out: string) => out.split("\n").filter((l) => /\bfail:/.test(l)).map((l) => l.trim());

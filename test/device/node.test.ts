@@ -4,12 +4,21 @@
 // v4l2-compliance (without streaming: decoding comes with the next issue).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { decoderCodecs, loadFfmpeg } from "../../src/shim/ffmpeg";
-import { existsSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { connected, inVm, nodes, ROOT, run, startDaemon, stopDaemon } from "./helpers";
+import { writeFileSync } from "node:fs";
+import {
+  COMPLIANCE_TIMEOUT,
+  compliance130,
+  complianceTotals,
+  connected,
+  failLines,
+  inVm,
+  nodes,
+  run,
+  startDaemon,
+  stopDaemon,
+} from "./helpers";
 
 const COMPLIANCE_CONFIG = "/tmp/daedalusd-compliance.json";
-const COMPLIANCE_TIMEOUT = 300_000;
 
 const FOURCC: Record<string, string> = {
   h264: "H264", hevc: "HEVC", vp8: "VP80", vp9: "VP90", av1: "AV01", mpeg2: "MPG2",
@@ -28,30 +37,6 @@ const KNOWN_122_FAILURES = [
   /check_0\(crbufs\.reserved, sizeof\(crbufs\.reserved\)\)/,
 ];
 
-const failLines = (out: string) => out.split("\n").filter((l) => /\bfail:/.test(l)).map((l) => l.trim());
-
-/** Runs trixie's v4l2-compliance from scripts/trixie-root with the guest's /dev, /proc and /sys. */
-function compliance130(args: string[]) {
-  const root = join(ROOT, "build/trixie-root");
-  if (!existsSync(join(root, "usr/bin/v4l2-compliance"))) {
-    throw new Error(`${root} is missing: scripts/trixie-root builds it (scripts/test does)`);
-  }
-  const script = [
-    `mount --rbind /dev ${root}/dev`,
-    `mount -t proc proc ${root}/proc`,
-    `mount -t sysfs sysfs ${root}/sys`,
-    `exec chroot ${root} v4l2-compliance ${args.join(" ")}`,
-  ].join(" && ");
-  return run(["unshare", "--mount", "sh", "-c", script], { timeoutMs: COMPLIANCE_TIMEOUT });
-}
-
-/** Parses v4l2-compliance's closing line. */
-export function complianceTotals(out: string) {
-  const m = out.match(/Total for .*: (\d+), Succeeded: (\d+), Failed: (\d+), Warnings: (\d+)/);
-  if (!m) throw new Error(`no totals in v4l2-compliance output:\n${out}`);
-  const [, total, succeeded, failed, warnings] = m.map(Number);
-  return { total, succeeded, failed, warnings };
-}
 
 describe.skipIf(!inVm)("decoder node", () => {
   beforeAll(async () => {
@@ -89,9 +74,9 @@ describe.skipIf(!inVm)("decoder node", () => {
     expect(out).toMatch(/dyn-resolution/);
   });
 
-  test("CAPTURE offers NV12 first, then YU12", () => {
+  test("CAPTURE offers NV12 first, then YU12 and P010", () => {
     const out = run(["v4l2-ctl", "-d", nodes().video, "--list-formats"]).out;
-    expect([...out.matchAll(/'(\w{4})'/g)].map((m) => m[1])).toEqual(["NV12", "YU12"]);
+    expect([...out.matchAll(/'(\w{4})'/g)].map((m) => m[1])).toEqual(["NV12", "YU12", "P010"]);
   });
 
   describe("v4l2-compliance", () => {
