@@ -358,6 +358,17 @@ static int daedalus_rx_pong(struct daedalus_bridge *br, const struct daedalus_ms
 	return 0;
 }
 
+/* The session of the daemon writing through @file, 0 unless it holds the bridge and said HELLO. */
+static u32 daedalus_bridge_file_session(struct daedalus_bridge *br, struct file *file)
+{
+	u32 session;
+
+	spin_lock(&br->lock);
+	session = br->owner == file && br->hello_done ? br->session : 0;
+	spin_unlock(&br->lock);
+	return session;
+}
+
 /* A decoding message: only from a daemon that said HELLO, about a context. */
 static int daedalus_rx_decode(struct daedalus_bridge *br, struct file *file, u16 type,
 			      const union daedalus_rxmsg *msg)
@@ -366,9 +377,7 @@ static int daedalus_rx_decode(struct daedalus_bridge *br, struct file *file, u16
 	u32 session;
 	int ret;
 
-	spin_lock(&br->lock);
-	session = br->owner == file && br->hello_done ? br->session : 0;
-	spin_unlock(&br->lock);
+	session = daedalus_bridge_file_session(br, file);
 	if (!session)
 		return daedalus_reject(br, DAEDALUS_REJECT_STATE);
 
@@ -577,9 +586,7 @@ static long daedalus_bridge_expbuf(struct daedalus_bridge *br, struct file *file
 		return -EFAULT;
 	if (eb.fd || memchr_inv(eb.reserved, 0, sizeof(eb.reserved)))
 		return -EINVAL;
-	spin_lock(&br->lock);
-	session = br->owner == file && br->hello_done ? br->session : 0;
-	spin_unlock(&br->lock);
+	session = daedalus_bridge_file_session(br, file);
 	if (!session)
 		return -ENOTCONN;
 

@@ -5,7 +5,6 @@
  * buffer LAST; one EOS event follows, then DQBUF on CAPTURE says EPIPE),
  * START resumes, and STREAMOFF on either queue aborts a drain.
  */
-#include <media/v4l2-event.h>
 #include <media/v4l2-ioctl.h>
 
 #include "daedalus.h"

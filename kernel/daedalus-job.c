@@ -19,6 +19,10 @@
 
 MODULE_IMPORT_NS(DMA_BUF);
 
+/* Why a context failed, for the log: messages could not be queued for the daemon. */
+static const char daedalus_why_not_reading[] = "the daemon is not reading its messages";
+static const char daedalus_why_gone[] = "the daemon went away";
+
 /* Tags wrap; compare them the way jiffies are compared. */
 static bool daedalus_tag_before(u32 a, u32 b)
 {
@@ -29,6 +33,18 @@ static bool daedalus_tag_before(u32 a, u32 b)
 static bool daedalus_job_live(struct daedalus_ctx *ctx)
 {
 	return ctx->session && !ctx->failed && !ctx->closed;
+}
+
+/* Whether a reply from @session may still act on @ctx. */
+static bool daedalus_job_live_for(struct daedalus_ctx *ctx, u32 session)
+{
+	unsigned long flags;
+	bool live;
+
+	spin_lock_irqsave(&ctx->buf_lock, flags);
+	live = ctx->session == session && daedalus_job_live(ctx);
+	spin_unlock_irqrestore(&ctx->buf_lock, flags);
+	return live;
 }
 
 /* Called with buf_lock held: the daemon made progress, or got work. */
@@ -95,7 +111,7 @@ static void daedalus_job_ctl(struct daedalus_ctx *ctx, u16 type, u32 queue)
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);
 	ret = session ? daedalus_bridge_send(ctx->dev, session, ctl) : -ENOTCONN;
 	if (ret == -ENOSPC)
-		daedalus_job_fail(ctx, "the daemon is not reading its messages");
+		daedalus_job_fail(ctx, daedalus_why_not_reading);
 	else if (ret)
 		daedalus_bridge_msg_free(ctl);
 }
@@ -231,20 +247,15 @@ void daedalus_job_kick(struct daedalus_ctx *ctx)
 		spin_unlock_irqrestore(&ctx->buf_lock, flags);
 		if (ret) {
 			daedalus_bridge_msg_free(msg);
-			daedalus_job_fail(ctx, ret == -ENOSPC ? "the daemon is not reading its messages"
-						 : "the daemon went away");
+			daedalus_job_fail(ctx, ret == -ENOSPC ? daedalus_why_not_reading
+						 : daedalus_why_gone);
 			return;
 		}
 	}
 }
 
-/**
- * daedalus_job_start - the OUTPUT queue starts streaming
- * @ctx: the handle, its lock held
- *
- * Return: 0, or -EIO when no daemon is there to decode.
- */
-int daedalus_job_start(struct daedalus_ctx *ctx)
+/* The OUTPUT queue starts: the daemon learns (again) of the context. */
+static int daedalus_job_start_output(struct daedalus_ctx *ctx)
 {
 	const struct daedalus_coded_fmt *coded;
 	struct daedalus_msg_start *start;
@@ -282,8 +293,42 @@ int daedalus_job_start(struct daedalus_ctx *ctx)
 		daedalus_bridge_msg_free(start);
 		return -EIO;
 	}
-	daedalus_job_kick(ctx);
 	return 0;
+}
+
+/**
+ * daedalus_job_start - a queue starts streaming
+ * @ctx: the handle, its lock held
+ * @vq: the queue
+ *
+ * Return: 0, or -EIO when no daemon is there to decode (OUTPUT only); the
+ * buffers vb2 handed over then go back to it as QUEUED, as it wants.
+ */
+int daedalus_job_start(struct daedalus_ctx *ctx, struct vb2_queue *vq)
+{
+	unsigned long flags;
+	LIST_HEAD(returned);
+	int ret = 0;
+
+	if (V4L2_TYPE_IS_OUTPUT(vq->type)) {
+		ret = daedalus_job_start_output(ctx);
+	} else {
+		spin_lock_irqsave(&ctx->buf_lock, flags);
+		ctx->cap_seq = 0;
+		/* CAPTURE set up (again): the client has seen any pending SOURCE_CHANGE. */
+		ctx->cap_paused = false;
+		ctx->cap_refit = false;
+		spin_unlock_irqrestore(&ctx->buf_lock, flags);
+	}
+	if (!ret) {
+		daedalus_job_kick(ctx);
+		return 0;
+	}
+	spin_lock_irqsave(&ctx->buf_lock, flags);
+	list_splice_init(&ctx->out_pending, &returned);
+	daedalus_job_return(&returned, VB2_BUF_STATE_QUEUED);
+	spin_unlock_irqrestore(&ctx->buf_lock, flags);
+	return ret;
 }
 
 /**
@@ -413,7 +458,7 @@ static void daedalus_job_lost_one(struct daedalus_ctx *ctx, void *arg)
 		ctx->session = 0;
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);
 	if (ours)
-		daedalus_job_fail(ctx, "the daemon went away");
+		daedalus_job_fail(ctx, daedalus_why_gone);
 }
 
 /**
@@ -585,7 +630,6 @@ static int daedalus_rx_stream_info(struct daedalus_ctx *ctx, u32 session,
 	const struct daedalus_raw_fmt *raw;
 	struct daedalus_caps caps;
 	unsigned long flags;
-	bool live;
 	u32 depth;
 
 	daedalus_bridge_caps(ctx->dev, &caps);
@@ -594,10 +638,7 @@ static int daedalus_rx_stream_info(struct daedalus_ctx *ctx, u32 session,
 	depth = le32_to_cpu(si->bit_depth);
 
 	mutex_lock(&ctx->lock);
-	spin_lock_irqsave(&ctx->buf_lock, flags);
-	live = ctx->session == session && daedalus_job_live(ctx);
-	spin_unlock_irqrestore(&ctx->buf_lock, flags);
-	if (!live) {
+	if (!daedalus_job_live_for(ctx, session)) {
 		mutex_unlock(&ctx->lock);
 		return 1;
 	}
@@ -654,16 +695,11 @@ static int daedalus_rx_error(struct daedalus_ctx *ctx, u32 session,
 			     const struct daedalus_msg_error *err)
 {
 	u32 code = le32_to_cpu(err->code);
-	unsigned long flags;
-	bool live;
 
 	if (!code || code > DAEDALUS_ERR_MAX || err->reserved ||
 	    !daedalus_string_ok(err->text, sizeof(err->text)))
 		return -DAEDALUS_REJECT_FIELD;
-	spin_lock_irqsave(&ctx->buf_lock, flags);
-	live = ctx->session == session && daedalus_job_live(ctx);
-	spin_unlock_irqrestore(&ctx->buf_lock, flags);
-	if (!live)
+	if (!daedalus_job_live_for(ctx, session))
 		return 1;
 	v4l2_warn(&ctx->dev->v4l2_dev, "context %u: the daemon cannot decode: %s (code %u)\n",
 		  ctx->id, err->text, code);

@@ -91,35 +91,7 @@ static void daedalus_buf_queue(struct vb2_buffer *vb)
 
 static int daedalus_start_streaming(struct vb2_queue *vq, unsigned int count)
 {
-	struct daedalus_ctx *ctx = vb2_get_drv_priv(vq);
-	struct daedalus_buf *buf, *tmp;
-	unsigned long flags;
-	LIST_HEAD(returned);
-	int ret;
-
-	if (!V4L2_TYPE_IS_OUTPUT(vq->type)) {
-		spin_lock_irqsave(&ctx->buf_lock, flags);
-		ctx->cap_seq = 0;
-		/* CAPTURE set up (again): the client has seen any pending SOURCE_CHANGE. */
-		ctx->cap_paused = false;
-		ctx->cap_refit = false;
-		spin_unlock_irqrestore(&ctx->buf_lock, flags);
-		daedalus_job_kick(ctx);
-		return 0;
-	}
-
-	ret = daedalus_job_start(ctx);
-	if (!ret)
-		return 0;
-	/* vb2 wants the buffers it handed over back as QUEUED. */
-	spin_lock_irqsave(&ctx->buf_lock, flags);
-	list_splice_init(&ctx->out_pending, &returned);
-	spin_unlock_irqrestore(&ctx->buf_lock, flags);
-	list_for_each_entry_safe(buf, tmp, &returned, list) {
-		list_del(&buf->list);
-		vb2_buffer_done(&buf->vb.vb2_buf, VB2_BUF_STATE_QUEUED);
-	}
-	return ret;
+	return daedalus_job_start(vb2_get_drv_priv(vq), vq);
 }
 
 /* Every buffer the driver or the daemon still holds goes back, flagged ERROR. */

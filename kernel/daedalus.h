@@ -377,7 +377,7 @@ void daedalus_ctx_for_each(struct daedalus_dev *ddev,
 			   void (*fn)(struct daedalus_ctx *ctx, void *arg), void *arg);
 
 /* daedalus-job.c */
-int daedalus_job_start(struct daedalus_ctx *ctx);
+int daedalus_job_start(struct daedalus_ctx *ctx, struct vb2_queue *vq);
 void daedalus_job_stop(struct daedalus_ctx *ctx, struct vb2_queue *vq);
 void daedalus_job_close(struct daedalus_ctx *ctx);
 void daedalus_job_kick(struct daedalus_ctx *ctx);
