@@ -179,8 +179,6 @@ int dd_backend_decode(struct dd_backend *b, const uint8_t *data, size_t len, int
 		uint8_t *out = NULL;
 		int outlen = 0, used;
 
-		if (!b->parser)
-			return -ENOMEM;
 		used = dd_ff.av_parser_parse2(b->parser, b->avctx, &out, &outlen,
 					      data, (int)len, pts, AV_NOPTS_VALUE, 0);
 		if (used < 0)

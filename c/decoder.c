@@ -135,10 +135,19 @@ send_error(struct dd_decoder *d, uint32_t code, const char *fmt, ...)
 	d->failed = true;
 }
 
-/* FFmpeg's colour description in V4L2's terms; unknown values become defaults. */
-static void colorimetry(struct stream_info *si, const AVFrame *f)
+/*
+ * FFmpeg's colour description in V4L2's terms; unknown values become
+ * defaults. f may be NULL before any frame: all is unknown then.
+ */
+static void colorimetry(struct stream_info *si, int height, enum AVPixelFormat format,
+			const AVFrame *f)
 {
-	switch (f->color_primaries) {
+	enum AVColorPrimaries primaries = f ? f->color_primaries : AVCOL_PRI_UNSPECIFIED;
+	enum AVColorTransferCharacteristic trc = f ? f->color_trc : AVCOL_TRC_UNSPECIFIED;
+	enum AVColorSpace space = f ? f->colorspace : AVCOL_SPC_UNSPECIFIED;
+	enum AVColorRange range = f ? f->color_range : AVCOL_RANGE_UNSPECIFIED;
+
+	switch (primaries) {
 	case AVCOL_PRI_BT2020:
 		si->colorspace = V4L2_COLORSPACE_BT2020;
 		break;
@@ -151,10 +160,9 @@ static void colorimetry(struct stream_info *si, const AVFrame *f)
 		break;
 	default:
 		/* What V4L2 assumes for unlabelled video: SDTV vs HDTV by size. */
-		si->colorspace = f->height > 576 ? V4L2_COLORSPACE_REC709
-						 : V4L2_COLORSPACE_SMPTE170M;
+		si->colorspace = height > 576 ? V4L2_COLORSPACE_REC709 : V4L2_COLORSPACE_SMPTE170M;
 	}
-	switch (f->color_trc) {
+	switch (trc) {
 	case AVCOL_TRC_BT709:
 		si->xfer = V4L2_XFER_FUNC_709;
 		break;
@@ -164,7 +172,7 @@ static void colorimetry(struct stream_info *si, const AVFrame *f)
 	default:
 		si->xfer = V4L2_XFER_FUNC_DEFAULT;
 	}
-	switch (f->colorspace) {
+	switch (space) {
 	case AVCOL_SPC_BT709:
 		si->ycbcr = V4L2_YCBCR_ENC_709;
 		break;
@@ -178,7 +186,7 @@ static void colorimetry(struct stream_info *si, const AVFrame *f)
 	default:
 		si->ycbcr = V4L2_YCBCR_ENC_DEFAULT;
 	}
-	si->quant = f->color_range == AVCOL_RANGE_JPEG || f->format == AV_PIX_FMT_YUVJ420P
+	si->quant = range == AVCOL_RANGE_JPEG || format == AV_PIX_FMT_YUVJ420P
 		    ? V4L2_QUANTIZATION_FULL_RANGE : V4L2_QUANTIZATION_LIM_RANGE;
 }
 
@@ -245,15 +253,7 @@ static bool stream_info_of(struct dd_decoder *d, int width, int height, enum AVP
 	si->visible_height = (uint32_t)height;
 	si->depth = (uint32_t)depth;
 	si->format = f;
-	if (frame) {
-		colorimetry(si, frame);
-	} else {
-		si->colorspace = height > 576 ? V4L2_COLORSPACE_REC709 : V4L2_COLORSPACE_SMPTE170M;
-		si->xfer = V4L2_XFER_FUNC_DEFAULT;
-		si->ycbcr = V4L2_YCBCR_ENC_DEFAULT;
-		si->quant = f == AV_PIX_FMT_YUVJ420P ? V4L2_QUANTIZATION_FULL_RANGE
-						     : V4L2_QUANTIZATION_LIM_RANGE;
-	}
+	colorimetry(si, height, f, frame);
 	return true;
 }
 

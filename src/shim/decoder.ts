@@ -5,7 +5,8 @@
 // all of them (notifyPipe), read by the event loop.
 import { dlopen, FFIType, type Pointer } from "bun:ffi";
 import { shimPath } from "./path";
-import { SysError } from "./sys";
+import { cString } from "./ffmpeg";
+import { check, pipe } from "./sys";
 
 const symbols = {
   dd_decoder_open: {
@@ -24,7 +25,6 @@ const symbols = {
   dd_decoder_stop: { args: [FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
   dd_decoder_restart: { args: [FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
   dd_decoder_close: { args: [FFIType.ptr], returns: FFIType.void },
-  dd_pipe: { args: [FFIType.ptr], returns: FFIType.i32 },
 } as const;
 
 type Lib = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
@@ -34,10 +34,6 @@ function shim(): Lib {
   return lib;
 }
 
-function check(op: string, r: number): void {
-  if (r < 0) throw new SysError(op, r);
-}
-
 let pipeFds: { readFd: number; writeFd: number } | undefined;
 
 /**
@@ -45,11 +41,7 @@ let pipeFds: { readFd: number; writeFd: number } | undefined;
  * a worker that is finishing after its context was closed may still write.
  */
 export function notifyPipe(): { readFd: number; writeFd: number } {
-  if (!pipeFds) {
-    const fds = new Int32Array(new ArrayBuffer(8));
-    check("pipe", shim().dd_pipe(fds));
-    pipeFds = { readFd: fds[0] ?? -1, writeFd: fds[1] ?? -1 };
-  }
+  pipeFds ??= pipe();
   return pipeFds;
 }
 
@@ -65,10 +57,7 @@ export class Decoder {
   static open(ctxId: number, codec: number, threads: number, bridgeFd: number): Decoder {
     const err = new Uint8Array(new ArrayBuffer(256));
     const h = shim().dd_decoder_open(ctxId, codec, threads, bridgeFd, notifyPipe().writeFd, err, err.length);
-    if (!h || typeof h === "bigint") {
-      const end = err.indexOf(0);
-      throw new Error(new TextDecoder().decode(err.subarray(0, end < 0 ? err.length : end)));
-    }
+    if (!h || typeof h === "bigint") throw new Error(cString(err));
     return new Decoder(h);
   }
 

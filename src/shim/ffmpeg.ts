@@ -46,7 +46,8 @@ export class ShimError extends Error {
 
 const utf8 = new TextDecoder();
 
-function cString(buf: Uint8Array): string {
+/** The NUL-terminated string C wrote into @buf. */
+export function cString(buf: Uint8Array): string {
   const end = buf.indexOf(0);
   return utf8.decode(end < 0 ? buf : buf.subarray(0, end));
 }

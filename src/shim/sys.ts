@@ -15,6 +15,7 @@ const symbols = {
   dd_poll: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   dd_pump_start: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.ptr },
   dd_pump_stop: { args: [FFIType.ptr], returns: FFIType.i32 },
+  dd_pipe: { args: [FFIType.ptr], returns: FFIType.i32 },
 } as const;
 
 type Lib = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
@@ -44,7 +45,8 @@ export class SysError extends Error {
   }
 }
 
-function check(op: string, r: number): number {
+/** Throws a SysError for a negative errno return; passes anything else through. */
+export function check(op: string, r: number): number {
   if (r < 0) throw new SysError(op, r);
   return r;
 }
@@ -97,4 +99,11 @@ export function pumpStart(devFd: number): Pump {
 /** Stops the pump's thread; returns why it had ended (0 if it was running). */
 export function pumpStop(pump: Pump): number {
   return sys().dd_pump_stop(pump.handle);
+}
+
+/** A close-on-exec pipe. */
+export function pipe(): { readFd: number; writeFd: number } {
+  const fds = new Int32Array(new ArrayBuffer(8));
+  check("pipe", sys().dd_pipe(fds));
+  return { readFd: fds[0] ?? -1, writeFd: fds[1] ?? -1 };
 }
