@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "ffmpeg.h"
+#include "media-file.h"
 
 /* A growable JSON text; on allocation failure it stops growing and says so. */
 struct jbuf {
@@ -182,28 +183,6 @@ struct probe {
 	struct qp_stats all;
 	long long all_blocks;
 };
-
-static const char *errstr(int err, char *buf, size_t len)
-{
-	if (dd_ff.av_strerror(err, buf, len) < 0)
-		snprintf(buf, len, "error %d", err);
-	return buf;
-}
-
-/* FFmpeg error to a negative errno; FFmpeg's own tags have no errno. */
-static int to_errno(int err)
-{
-	if (err == AVERROR_INVALIDDATA || err == AVERROR_EOF)
-		return -EBADMSG;
-	if (err == AVERROR_DECODER_NOT_FOUND || err == AVERROR_DEMUXER_NOT_FOUND ||
-	    err == AVERROR_PROTOCOL_NOT_FOUND)
-		return -ENOSYS;
-	if (err == AVERROR_STREAM_NOT_FOUND)
-		return -ENODATA;
-	if (err < 0 && err > -4096)
-		return err;
-	return -EIO;
-}
 
 static const char *params_type_name(enum AVVideoEncParamsType t)
 {
@@ -380,8 +359,8 @@ static int open_decoder(struct probe *p)
 		r = dd_ff.avcodec_open2(p->ctx, p->dec, NULL);
 	if (r < 0) {
 		snprintf(p->decode_error, sizeof(p->decode_error),
-			 "cannot open decoder %s: %s", p->dec->name, errstr(r, e, sizeof(e)));
-		return to_errno(r);
+			 "cannot open decoder %s: %s", p->dec->name, dd_ff_errstr(r, e, sizeof(e)));
+		return dd_ff_to_errno(r);
 	}
 	p->decoding = 1;
 	return 0;
@@ -484,41 +463,12 @@ static void write_json(struct probe *p, struct jbuf *j)
 /* Fills the probe; 0, or a negative errno with msg set. */
 static int run(struct probe *p, char *msg, size_t msglen)
 {
-	AVDictionary *opts = NULL;
-	char e[128], *url;
+	char e[128];
 	int r;
 
-	/* "file:" keeps a colon in the name from selecting a protocol. */
-	url = malloc(strlen(p->path) + 6);
-	if (!url)
-		return -ENOMEM;
-	sprintf(url, "file:%s", p->path);
-	/* Only local files: probing must never reach the network. */
-	r = dd_ff.av_dict_set(&opts, "protocol_whitelist", "file", 0);
-	if (r >= 0)
-		r = dd_ff.avformat_open_input(&p->fmt, url, NULL, &opts);
-	dd_ff.av_dict_free(&opts);
-	free(url);
-	if (r < 0) {
-		if (r == AVERROR_INVALIDDATA || r == AVERROR_EOF)
-			snprintf(msg, msglen, "%s: not a media file FFmpeg can read (%s)",
-				 p->path, errstr(r, e, sizeof(e)));
-		else
-			snprintf(msg, msglen, "cannot open %s: %s", p->path, errstr(r, e, sizeof(e)));
-		return to_errno(r);
-	}
-	r = dd_ff.avformat_find_stream_info(p->fmt, NULL);
-	if (r < 0) {
-		snprintf(msg, msglen, "%s: cannot read stream information (%s container): %s",
-			 p->path, p->fmt->iformat->name, errstr(r, e, sizeof(e)));
-		return to_errno(r);
-	}
-	r = dd_ff.av_find_best_stream(p->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
-	if (r < 0) {
-		snprintf(msg, msglen, "%s: no video stream in this %s file", p->path,
-			 p->fmt->iformat->name);
-		return -ENODATA;
-	}
+	r = dd_media_open(p->path, &p->fmt, msg, msglen);
+	if (r < 0)
+		return r;
 	p->idx = r;
 	p->st = p->fmt->streams[r];
 
@@ -551,7 +501,7 @@ static int run(struct probe *p, char *msg, size_t msglen)
 	}
 	if (r != AVERROR_EOF)
 		snprintf(p->read_error, sizeof(p->read_error), "reading stopped after %lld packets: %s",
-			 p->packets, errstr(r, e, sizeof(e)));
+			 p->packets, dd_ff_errstr(r, e, sizeof(e)));
 	if (p->decoding)
 		decode(p, NULL);
 
@@ -559,7 +509,7 @@ static int run(struct probe *p, char *msg, size_t msglen)
 		if (p->decode_failures)
 			snprintf(p->decode_error, sizeof(p->decode_error),
 				 "no frame could be decoded (%d errors, last: %s)",
-				 p->decode_failures, errstr(p->last_decode_err, e, sizeof(e)));
+				 p->decode_failures, dd_ff_errstr(p->last_decode_err, e, sizeof(e)));
 		else
 			snprintf(p->decode_error, sizeof(p->decode_error),
 				 "the decoder returned no frame");
