@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include <libavcodec/avcodec.h>
+#include <libavcodec/bsf.h>
 #include <libavcodec/version.h>
 #include <libavformat/avformat.h>
 #include <libavformat/version.h>
@@ -28,6 +29,7 @@
 #include <libavutil/dict.h>
 #include <libavutil/error.h>
 #include <libavutil/frame.h>
+#include <libavutil/imgutils.h>
 #include <libavutil/log.h>
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
@@ -63,7 +65,10 @@
 	X(av_opt_get_int)			\
 	X(av_pix_fmt_desc_get)			\
 	X(av_get_pix_fmt_name)			\
-	X(av_get_picture_type_char)
+	X(av_get_picture_type_char)		\
+	X(av_image_copy_to_buffer)		\
+	X(av_image_get_buffer_size)		\
+	X(av_rescale_q)
 
 #define DD_FF_AVCODEC_SYMBOLS(X)		\
 	X(avcodec_version)			\
@@ -84,7 +89,14 @@
 	X(av_packet_unref)			\
 	X(av_parser_init)			\
 	X(av_parser_parse2)			\
-	X(av_parser_close)
+	X(av_parser_close)			\
+	X(av_bsf_get_by_name)			\
+	X(av_bsf_alloc)				\
+	X(av_bsf_init)				\
+	X(av_bsf_send_packet)			\
+	X(av_bsf_receive_packet)		\
+	X(av_bsf_free)				\
+	X(avcodec_parameters_copy)
 
 #define DD_FF_AVFORMAT_SYMBOLS(X)		\
 	X(avformat_version)			\

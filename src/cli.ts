@@ -14,6 +14,7 @@ export const main = defineCommand({
     run: () => import("./commands/run").then((m) => m.default),
     status: () => import("./commands/status").then((m) => m.default),
     probe: () => import("./commands/probe").then((m) => m.default),
+    decode: () => import("./commands/decode").then((m) => m.default),
   },
 });
 

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // The TypeScript protocol must match the uAPI header byte for byte: a C
 // program built against the header prints every size, offset and constant,
-// and each is compared with src/protocol/messages.ts.
+// and each is compared with src/protocol/messages.ts. The same program
+// checks the structs the shim's V4L2 client shares with src/shim/client.ts.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { flattenFields } from "../src/protocol/layout";
 import * as P from "../src/protocol/messages";
+import { BufFlag, SHIM_LAYOUTS } from "../src/shim/client";
 
 const ROOT = join(import.meta.dir, "..");
 const HEADER = "kernel/include/uapi/linux/daedalus-v4l2.h";
@@ -15,7 +17,7 @@ const HEADER = "kernel/include/uapi/linux/daedalus-v4l2.h";
 /** C expressions to print, keyed by what the TypeScript side calls them. */
 function cProgram(): string {
   const lines: string[] = [];
-  for (const layout of P.LAYOUTS) {
+  for (const layout of [...P.LAYOUTS, ...SHIM_LAYOUTS]) {
     lines.push(`P("${layout.name}.sizeof", sizeof(struct ${layout.name}));`);
     for (const [path] of flattenFields(layout)) {
       lines.push(`P("${layout.name}.${path}", offsetof(struct ${layout.name}, ${path}));`);
@@ -43,10 +45,15 @@ function cProgram(): string {
   for (const name of Object.keys(P.Queue)) lines.push(`P("queue.${name}", DAEDALUS_QUEUE_${name});`);
   for (const name of Object.keys(P.FrameFlag)) lines.push(`P("frame.${name}", DAEDALUS_FRAME_${name});`);
   for (const name of Object.keys(P.ErrorCode)) lines.push(`P("err.${name}", DAEDALUS_ERR_${name});`);
+  for (const name of Object.keys(BufFlag)) lines.push(`P("buf.${name}", V4L2_BUF_FLAG_${name.toUpperCase()});`);
   return [
     "#include <stddef.h>",
     "#include <stdio.h>",
+    "#include <time.h>",
     "#include <linux/daedalus-v4l2.h>",
+    "#include <linux/videodev2.h>",
+    '#include "demux.h"',
+    '#include "v4l2-client.h"',
     '#define P(k, v) printf("%s %llu\\n", k, (unsigned long long)(v))',
     "int main(void) {",
     ...lines.map((l) => `\t${l}`),
@@ -61,7 +68,7 @@ beforeAll(() => {
   const dir = mkdtempSync(join(tmpdir(), "daedalus-layout-"));
   writeFileSync(join(dir, "layout.c"), cProgram());
   const cc = Bun.spawnSync(
-    ["cc", "-std=c11", "-Wall", "-Werror", "-I", join(ROOT, "kernel/include/uapi"), "-o", join(dir, "layout"), join(dir, "layout.c")],
+    ["cc", "-std=gnu11", "-Wall", "-Werror", "-I", join(ROOT, "kernel/include/uapi"), "-I", join(ROOT, "c"), "-o", join(dir, "layout"), join(dir, "layout.c")],
     { stderr: "pipe" },
   );
   if (cc.exitCode !== 0) throw new Error(`the layout program did not build against ${HEADER}:\n${cc.stderr}`);
@@ -117,9 +124,29 @@ describe(`protocol layout matches ${HEADER}`, () => {
     expect(ts).toEqual(c as Record<string, number>);
   });
 
+  test("V4L2 buffer flags the decode command reads", () => {
+    const ts = Object.fromEntries(Object.entries(BufFlag).map(([k, val]) => [`buf.${k}`, val]));
+    expect(ts).toEqual(Object.fromEntries(Object.keys(ts).map((k) => [k, fromC.get(k)])) as Record<string, number>);
+  });
+
   test("every struct in the header is described on the TypeScript side", async () => {
     const text = await Bun.file(join(ROOT, HEADER)).text();
     const inHeader = [...text.matchAll(/^struct (daedalus_\w+) \{/gm)].map((m) => m[1]).sort();
     expect(inHeader).toEqual(P.LAYOUTS.map((l) => l.name).sort());
   });
+});
+
+describe("the shim's V4L2 client structs match c/demux.h and c/v4l2-client.h", () => {
+  for (const layout of SHIM_LAYOUTS) {
+    test(`struct ${layout.name}`, () => {
+      expect({ sizeof: layout.size }).toEqual({ sizeof: fromC.get(`${layout.name}.sizeof`) ?? -1 });
+      for (const [path, { offset, size }] of flattenFields(layout)) {
+        expect({ field: path, offset, size }).toEqual({
+          field: path,
+          offset: fromC.get(`${layout.name}.${path}`) ?? -1,
+          size: fromC.get(`${layout.name}.${path}.size`) ?? -1,
+        });
+      }
+    });
+  }
 });

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// `daedalusd decode`: a V4L2 client of the node. Its per-frame MD5s must
+// equal FFmpeg's framemd5 of plain libavcodec in the pixel format the node
+// delivered, and its failures must say what went wrong.
+import { beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import * as v from "valibot";
+import type { Clip } from "../helpers/clips";
+import { av1Clip, decodeClips, tenBitClips } from "../helpers/decode-clips";
+import { connected, inVm, ROOT, run, startDaemon, stopDaemon } from "./helpers";
+
+const Result = v.object({
+  node: v.string(),
+  digest: v.literal("md5"),
+  ffmpeg_pix_fmt: v.string(),
+  count: v.number(),
+  damaged: v.number(),
+  fps: v.number(),
+  formats: v.array(v.object({ pixelformat: v.string(), visible: v.object({ width: v.number(), height: v.number() }) })),
+  frames: v.array(v.object({ n: v.number(), md5: v.nullable(v.string()), keyframe: v.boolean() })),
+});
+
+function decode(clip: Clip, extra: string[] = []) {
+  return run(["bun", join(ROOT, "src/cli.ts"), "decode", "--json", ...extra, clip.path], { timeoutMs: 240_000 });
+}
+
+function decodeJson(clip: Clip, extra: string[] = []) {
+  const r = decode(clip, extra);
+  if (r.code !== 0) throw new Error(`daedalusd decode ${clip.path} failed (${r.code}): ${r.err}`);
+  return v.parse(Result, JSON.parse(r.out));
+}
+
+/** libavcodec's frames of @clip, packed in @pixFmt, as MD5s. */
+function reference(clip: Clip, pixFmt: string): string[] {
+  const r = run(
+    ["ffmpeg", "-nostdin", "-v", "error", "-i", clip.path, "-fps_mode", "passthrough", "-pix_fmt", pixFmt, "-f", "framemd5", "-"],
+    { timeoutMs: 240_000 },
+  );
+  if (r.code !== 0) throw new Error(`ffmpeg failed on ${clip.path}: ${r.err}`);
+  return r.out
+    .split("\n")
+    .filter((l) => l && !l.startsWith("#"))
+    .map((l) => l.split(",").at(-1)?.trim() ?? "");
+}
+
+/** One clip per codec at a size that is not a multiple of 16, AV1, and 10-bit. */
+function clips(): Clip[] {
+  const odd = decodeClips().filter((c) => c.width === 854);
+  return [...odd, av1Clip(), ...tenBitClips()];
+}
+
+describe.skipIf(!inVm)("daedalusd decode", () => {
+  beforeAll(async () => {
+    if (!connected()) await startDaemon();
+  }, 60_000);
+
+  for (const clip of inVm ? clips() : []) {
+    test(`${clip.codec} ${clip.width}x${clip.height} ${clip.bitDepth}-bit: every frame's MD5 is libavcodec's`, () => {
+      const r = decodeJson(clip);
+      const expectedFormat = (clip.bitDepth) > 8 ? "P010" : "NV12";
+      expect(r.formats.map((f) => f.pixelformat)).toEqual([expectedFormat]);
+      expect(r.formats[0]?.visible).toEqual({ width: clip.width, height: clip.height });
+      expect(r.count).toBe(clip.frames);
+      expect(r.damaged).toBe(0);
+      expect(r.frames.map((f) => f.md5)).toEqual(reference(clip, r.ffmpeg_pix_fmt));
+      expect(r.frames[0]?.keyframe).toBe(true);
+      expect(r.fps).toBeGreaterThan(0);
+    }, 300_000);
+  }
+
+  test("--format yuv420 gives YU12 frames equal to libavcodec's yuv420p, and --frames stops early", () => {
+    const clip = decodeClips().find((c) => c.codec === "h264" && c.width === 854);
+    if (!clip) throw new Error("no h264 854x480 clip");
+    const r = decodeJson(clip, ["--format", "yuv420", "--frames", "5"]);
+    expect(r.formats.map((f) => f.pixelformat)).toEqual(["YU12"]);
+    expect(r.ffmpeg_pix_fmt).toBe("yuv420p");
+    expect(r.count).toBe(5);
+    expect(r.frames.map((f) => f.md5)).toEqual(reference(clip, "yuv420p").slice(0, 5));
+  }, 300_000);
+
+  test("a file that is not video fails with a clear message", () => {
+    const r = run(["bun", join(ROOT, "src/cli.ts"), "decode", "/etc/passwd"]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("not a media file");
+  });
+
+  test("with no daemon, it says the node offers nothing, and the node works again after", async () => {
+    const clip = av1Clip();
+    await stopDaemon();
+    try {
+      const r = decode(clip);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/does not decode AV01 \(it offers: nothing\): is daedalusd running/);
+    } finally {
+      await startDaemon();
+    }
+    expect(decodeJson(clip).count).toBe(clip.frames);
+  }, 120_000);
+});
