@@ -125,7 +125,7 @@ describe(`protocol layout matches ${HEADER}`, () => {
   });
 
   test("V4L2 buffer flags the decode command reads", () => {
-    const ts = Object.fromEntries(Object.entries(BufFlag).map(([k, val]) => [`buf.${k}`, val]));
+    const ts: Record<string, number> = Object.fromEntries(Object.entries(BufFlag).map(([k, val]) => [`buf.${k}`, val]));
     expect(ts).toEqual(Object.fromEntries(Object.keys(ts).map((k) => [k, fromC.get(k)])) as Record<string, number>);
   });
 
