@@ -2,6 +2,7 @@
 # The guest half of scripts/demo: runs inside the VM, the daemon connected.
 set -eu
 clip=$1
+shift
 
 section() { printf '\n== %s\n' "$*"; }
 
@@ -49,8 +50,13 @@ echo "frames identical to libavcodec's: $same of $(wc -l </tmp/lavc.list)"
 awk -v n="$frames" -v a="$t0" -v b="$t1" 'BEGIN { printf "speed through the node: %.1f fps (TCG guest)\n", n / (b - a) }'
 head -3 /tmp/node.list | sed 's/^/  first frames: /'
 
-section "One decoded frame, as PNG"
-ffmpeg -nostdin -hide_banner -loglevel error -c:v h264_v4l2m2m -i "$clip" \
-	-vf 'select=eq(n\,30)' -frames:v 1 -y "$DAEDALUS_VM_RESULTS/frame.png"
-echo "frame 30 written (build/demo/results/frame.png on the host)"
 cmp -s /tmp/node.list /tmp/lavc.list || { echo "MISMATCH against libavcodec" >&2; exit 1; }
+
+section "daedalusd decode $clip (a V4L2 client of the node; first and last lines)"
+bun src/cli.ts decode "$clip" >/tmp/decode.txt
+head -8 /tmp/decode.txt
+echo "  ..."
+tail -1 /tmp/decode.txt
+
+section "daedalusd decode of H.264, HEVC 10-bit, VP9 and AV1 clips, against plain libavcodec"
+bun scripts/lib/demo-decode.ts "$DAEDALUS_VM_RESULTS" "$clip" "$@"
