@@ -175,9 +175,9 @@ static void unmap_all(struct mapping *m, uint32_t *n)
 	*n = 0;
 }
 
-/* REQBUFS and mmap; returns the count allocated or a negative errno. */
+/* REQBUFS and mmap; *n counts the mappings made, so that a failure leaks none. */
 static int alloc_buffers(struct dd_client *c, uint32_t type, uint32_t count,
-			 struct mapping *m, uint32_t max)
+			 struct mapping *m, uint32_t *n, uint32_t max)
 {
 	struct v4l2_requestbuffers rb = { .count = count, .type = type, .memory = V4L2_MEMORY_MMAP };
 	int r = xioctl(c->fd, VIDIOC_REQBUFS, &rb);
@@ -186,12 +186,12 @@ static int alloc_buffers(struct dd_client *c, uint32_t type, uint32_t count,
 		return fail(c, r, "REQBUFS(%u): %s", count, strerror(-r));
 	if (rb.count == 0 || rb.count > max)
 		return fail(c, -EPROTO, "REQBUFS(%u) gave %u buffers", count, rb.count);
-	for (uint32_t i = 0; i < rb.count; i++) {
-		r = map_buffer(c, type, i, &m[i]);
+	for (*n = 0; *n < rb.count; (*n)++) {
+		r = map_buffer(c, type, *n, &m[*n]);
 		if (r < 0)
 			return r;
 	}
-	return (int)rb.count;
+	return 0;
 }
 
 static int queue_capture(struct dd_client *c, uint32_t index)
@@ -300,10 +300,10 @@ static int configure_capture(struct dd_client *c)
 		min.value = 1;
 	if (min.value > VIDEO_MAX_FRAME - CAP_EXTRA)
 		return fail(c, -EPROTO, "the node wants %d frame buffers", min.value);
-	r = alloc_buffers(c, type, (uint32_t)min.value + CAP_EXTRA, c->cap, VIDEO_MAX_FRAME);
+	r = alloc_buffers(c, type, (uint32_t)min.value + CAP_EXTRA, c->cap, &c->n_cap,
+			  VIDEO_MAX_FRAME);
 	if (r < 0)
 		return r;
-	c->n_cap = (uint32_t)r;
 	c->fmt.buffers = c->n_cap;
 	for (uint32_t i = 0; i < c->n_cap; i++) {
 		r = queue_capture(c, i);
@@ -374,10 +374,10 @@ DD_EXPORT struct dd_client *dd_client_open(const char *path, uint32_t codec, uin
 		fail(c, r, "cannot subscribe to SOURCE_CHANGE: %s", strerror(-r));
 		goto out;
 	}
-	r = alloc_buffers(c, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, OUT_BUFFERS, c->out, OUT_BUFFERS);
+	r = alloc_buffers(c, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, OUT_BUFFERS, c->out, &c->n_out,
+			  OUT_BUFFERS);
 	if (r < 0)
 		goto out;
-	c->n_out = (uint32_t)r;
 	r = stream(c, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, 1);
 	if (r < 0)
 		goto out;
@@ -394,7 +394,7 @@ DD_EXPORT int dd_client_queue(struct dd_client *c, const void *data, uint32_t si
 	struct v4l2_plane plane = { 0 };
 	struct v4l2_buffer b = {
 		.type = V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, .memory = V4L2_MEMORY_MMAP,
-		.m.planes = &plane, .length = 1, .flags = V4L2_BUF_FLAG_TIMESTAMP_COPY,
+		.m.planes = &plane, .length = 1,
 	};
 	uint32_t i, n;
 	int r;
