@@ -39,8 +39,15 @@ int daedalus_decoder_cmd(struct file *file, void *priv, struct v4l2_decoder_cmd 
 		return ret;
 
 	if (dc->cmd == V4L2_DEC_CMD_STOP) {
-		/* STOP without both queues streaming succeeds but drains nothing. */
-		if (!vb2_is_streaming(&ctx->out_q) || !vb2_is_streaming(&ctx->cap_q))
+		/*
+		 * STOP without OUTPUT streaming succeeds but drains nothing.
+		 * With OUTPUT streaming the drain starts even if CAPTURE is
+		 * not streaming yet, as v4l2-mem2mem's does: a client that
+		 * queued a whole short stream and said STOP before the
+		 * SOURCE_CHANGE (v4l2-ctl --stream-from does) gets every
+		 * frame, then LAST, once it has set CAPTURE up.
+		 */
+		if (!vb2_is_streaming(&ctx->out_q))
 			return 0;
 		return daedalus_job_drain(ctx);
 	}

@@ -376,7 +376,7 @@ void daedalus_job_close(struct daedalus_ctx *ctx)
 }
 
 /**
- * daedalus_job_drain - DECODER_CMD STOP with both queues streaming
+ * daedalus_job_drain - DECODER_CMD STOP with OUTPUT streaming
  * @ctx: the handle, its lock held
  *
  * Return: 0 once the daemon was asked; -EBUSY during a drain; -EIO when
@@ -416,11 +416,14 @@ int daedalus_job_drain(struct daedalus_ctx *ctx)
 /* Called with buf_lock held: whether the daemon owes this context something it can deliver. */
 static bool daedalus_job_owed(struct daedalus_ctx *ctx)
 {
-	bool work = !list_empty(&ctx->out_active) || ctx->drain == DAEDALUS_DRAIN_ACTIVE;
-	bool can_deliver = !ctx->bit_depth || !list_empty(&ctx->cap_active);
+	bool has_cap = !list_empty(&ctx->cap_active);
+	/* Bitstream is answered by JOB_DONE and, before the headers, STREAM_INFO. */
+	bool jobs = !list_empty(&ctx->out_active) && (!ctx->bit_depth || has_cap);
+	/* A drain ends in a LAST frame buffer, which needs one. */
+	bool drain = ctx->drain == DAEDALUS_DRAIN_ACTIVE && has_cap;
 
 	/* A daemon waiting for the client to hand (back) frame buffers is not stuck. */
-	return daedalus_job_live(ctx) && work && can_deliver;
+	return daedalus_job_live(ctx) && (jobs || drain);
 }
 
 /**
