@@ -17,12 +17,24 @@ static int video_nr = -1;
 module_param(video_nr, int, 0444);
 MODULE_PARM_DESC(video_nr, "video node number, e.g. 10 for /dev/video10 (default: first free)");
 
-/* dma-contig where the kernel has it: the Raspberry Pi's does, with CMA. */
-unsigned int daedalus_capture_mem =
-	IS_ENABLED(CONFIG_VIDEOBUF2_DMA_CONTIG) ? DAEDALUS_MEM_DMA_CONTIG : DAEDALUS_MEM_VMALLOC;
+/*
+ * dma-contig where the kernel has it and a CMA area to take frames from:
+ * the Raspberry Pi's does. Without CMA it gets no more than the page
+ * allocator's largest block (4 MiB on x86), less than a 1080p P010 or a
+ * 4K frame, so dma-sg then, or vmalloc where even that is not built.
+ */
+#if IS_ENABLED(CONFIG_VIDEOBUF2_DMA_CONTIG) && IS_ENABLED(CONFIG_DMA_CMA)
+#define DAEDALUS_MEM_DEFAULT	DAEDALUS_MEM_DMA_CONTIG
+#elif IS_ENABLED(CONFIG_VIDEOBUF2_DMA_SG)
+#define DAEDALUS_MEM_DEFAULT	DAEDALUS_MEM_DMA_SG
+#else
+#define DAEDALUS_MEM_DEFAULT	DAEDALUS_MEM_VMALLOC
+#endif
+
+unsigned int daedalus_capture_mem = DAEDALUS_MEM_DEFAULT;
 module_param_named(capture_mem, daedalus_capture_mem, uint, 0444);
 MODULE_PARM_DESC(capture_mem,
-		 "CAPTURE buffer memory: 0 = dma-contig (default where built), 1 = dma-sg, 2 = vmalloc");
+		 "CAPTURE buffer memory: 0 = dma-contig (default with CMA), 1 = dma-sg (default without), 2 = vmalloc");
 
 unsigned int daedalus_job_timeout_ms = 5000;
 module_param_named(job_timeout_ms, daedalus_job_timeout_ms, uint, 0644);
