@@ -148,6 +148,12 @@ static int daedalus_queue_init_one(struct daedalus_ctx *ctx, struct vb2_queue *q
 	q->dev = ctx->dev->dev;
 	/* An empty bitstream buffer is legal and means nothing. */
 	q->allow_zero_bytesused = V4L2_TYPE_IS_OUTPUT(type);
+	/*
+	 * A frame too large for the allocator (dma-contig beyond what the
+	 * page allocator or CMA can give) fails REQBUFS with ENOMEM; that is
+	 * the client's answer, not a reason for a kernel warning.
+	 */
+	q->gfp_flags = __GFP_NOWARN;
 	return vb2_queue_init(q);
 }
 
