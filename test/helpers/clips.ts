@@ -23,6 +23,12 @@ export interface ClipSpec {
   fps?: number;
   /** 10 only for hevc (Main 10), vp9 (profile 2) and av1; default 8. */
   bitDepth?: 8 | 10;
+  /**
+   * Temporal noise of this strength (the noise filter's alls, 1-100) over
+   * the test pattern: frames that compress badly, for streams that are
+   * large for their frame size. Default none.
+   */
+  noise?: number;
 }
 
 export interface Clip {
@@ -38,6 +44,8 @@ export interface Clip {
   pixFmt: string;
   /** FFmpeg's profile name for what was encoded, null where it has none (VP8). */
   profile: string | null;
+  /** The noise strength, 0 for none. */
+  noise: number;
 }
 
 export const DEFAULT_CONTAINER: Record<ClipCodec, ClipContainer> = {
@@ -124,6 +132,7 @@ export function makeClip(spec: ClipSpec, opts: { dir?: string; force?: boolean }
   const container = spec.container ?? DEFAULT_CONTAINER[spec.codec];
   const fps = spec.fps ?? 25;
   const bitDepth = spec.bitDepth ?? 8;
+  const noise = spec.noise ?? 0;
   const { codec, width, height, frames } = spec;
 
   for (const [name, value] of Object.entries({ width, height, frames, fps })) {
@@ -136,13 +145,14 @@ export function makeClip(spec: ClipSpec, opts: { dir?: string; force?: boolean }
   if (bitDepth === 10 && !["hevc", "vp9", "av1"].includes(codec)) {
     throw new Error(`no 10-bit ${codec} clips`);
   }
+  if (!Number.isInteger(noise) || noise < 0 || noise > 100) throw new Error("clip noise must be an integer 0-100");
 
   const pixFmt = bitDepth === 10 ? "yuv420p10le" : "yuv420p";
   const enc = encoderArgs(codec, bitDepth === 10);
   const mux = muxer(codec, container);
   const args = [
     "-nostdin", "-hide_banner", "-loglevel", "error",
-    "-f", "lavfi", "-i", `testsrc2=size=${width}x${height}:rate=${fps}`,
+    "-f", "lavfi", "-i", `testsrc2=size=${width}x${height}:rate=${fps}${noise ? `,noise=alls=${noise}:allf=t` : ""}`,
     "-frames:v", String(frames), "-pix_fmt", pixFmt, "-threads", "1",
     ...enc.args,
     "-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1",
@@ -152,9 +162,11 @@ export function makeClip(spec: ClipSpec, opts: { dir?: string; force?: boolean }
   ];
   const hash = createHash("sha256").update(JSON.stringify(args)).digest("hex").slice(0, 10);
   const dir = opts.dir ?? clipsDir();
-  const name = `${codec}-${width}x${height}-${frames}f-${fps}fps-${bitDepth}bit-${hash}.${mux.ext}`;
+  const name = `${codec}-${width}x${height}-${frames}f-${fps}fps-${bitDepth}bit${noise ? `-noise${noise}` : ""}-${hash}.${mux.ext}`;
   const path = join(dir, name);
-  const clip: Clip = { path, codec, width, height, frames, container, fps, bitDepth, pixFmt, profile: enc.profile };
+  const clip: Clip = {
+    path, codec, width, height, frames, container, fps, bitDepth, pixFmt, profile: enc.profile, noise,
+  };
 
   if (!opts.force && existsSync(path)) return clip;
   mkdirSync(dir, { recursive: true });

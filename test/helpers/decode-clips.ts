@@ -44,6 +44,60 @@ export function tenBitClips(): Clip[] {
   ];
 }
 
+/** The same 10-bit streams as v4l2-ctl reads them: an HEVC elementary stream, VP9 in IVF. */
+export function tenBitStreamClips(): Clip[] {
+  return [
+    makeClip({ codec: "hevc", width: 854, height: 480, frames: 10, bitDepth: 10, container: "raw" }),
+    makeClip({ codec: "vp9", width: 854, height: 480, frames: 10, bitDepth: 10, container: "ivf" }),
+  ];
+}
+
+/**
+ * 4096x2160 (DCI 4K), 8-bit H.264 and 10-bit HEVC, as elementary streams for
+ * v4l2-ctl: where the frame size itself is under test. Few frames: the guest
+ * decodes under TCG.
+ */
+export function largeClips(): Clip[] {
+  return [
+    makeClip({ codec: "h264", width: 4096, height: 2160, frames: 3, container: "raw" }),
+    makeClip({ codec: "hevc", width: 4096, height: 2160, frames: 3, bitDepth: 10, container: "raw" }),
+  ];
+}
+
+/** Codecs whose OUTPUT format takes any split of the stream (V4L2_FMT_FLAG_CONTINUOUS_BYTESTREAM). */
+export const BYTESTREAM_CODECS: readonly ClipCodec[] = ["h264", "hevc", "mpeg2"];
+
+/**
+ * Elementary streams larger than two 1 MiB bitstream buffers, for plain
+ * --stream-from (v4l2-ctl, v4l2-compliance): whole buffers of the stream,
+ * split wherever 1 MiB falls. Noise makes them big at a small frame size,
+ * so decoding them stays cheap under TCG.
+ */
+export function rawChunkClips(): Clip[] {
+  return BYTESTREAM_CODECS.map((codec) =>
+    makeClip({ codec, width: 640, height: 360, frames: 30, noise: 60, container: "raw" }),
+  );
+}
+
+/**
+ * What v4l2-ctl reads for @clip: a byte-stream codec's elementary stream as
+ * it is (plain --stream-from fills whole buffers, split anywhere), any
+ * other codec's IVF frames one per buffer (--stream-from-hdr; the header
+ * file is made next to the clip, on the host).
+ */
+export function streamInput(clip: Clip): { clip: Clip; hdr: string | null } {
+  if (BYTESTREAM_CODECS.includes(clip.codec)) {
+    if (clip.container !== "raw") throw new Error(`${clip.path}: plain --stream-from wants an elementary stream`);
+    return { clip, hdr: null };
+  }
+  return { clip, hdr: streamHdr(clip) };
+}
+
+/** What the v4l2-ctl tests decode at 854x480, one clip per codec: AV1 among them. */
+export function v4l2ctlClips(): Clip[] {
+  return [...hdrClips().map((h) => h.clip), av1Clip()];
+}
+
 /** Access-unit clips for --stream-from-hdr, one per codec, with their header files. */
 export function hdrClips(): { clip: Clip; hdr: string }[] {
   return FFMPEG_CODECS.map((codec) => {
@@ -54,6 +108,9 @@ export function hdrClips(): { clip: Clip; hdr: string }[] {
 }
 
 if (import.meta.main) {
-  const all = [...decodeClips(), av1Clip(), ...tenBitClips(), ...hdrClips().map((h) => h.clip)];
-  console.log(`decode clips: ${all.length} ready in ${all[0]?.path.replace(/\/[^/]*$/, "")}`);
+  const streamed = [...v4l2ctlClips(), ...tenBitStreamClips(), ...largeClips(), ...rawChunkClips()];
+  for (const clip of streamed) streamInput(clip);
+  const all = [...decodeClips(), av1Clip(), ...tenBitClips(), ...streamed];
+  const count = new Set(all.map((c) => c.path)).size;
+  console.log(`decode clips: ${count} ready in ${all[0]?.path.replace(/\/[^/]*$/, "")}`);
 }

@@ -60,3 +60,19 @@ export function streamHdr(clip: Clip): string {
   renameSync(tmp, path);
   return path;
 }
+
+/** The payloads of a header file, as v4l2-ctl --stream-to-hdr writes them (one plane per record). */
+export function readStreamHdr(bytes: Uint8Array): Uint8Array[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const records: Uint8Array[] = [];
+  for (let at = 0; at < bytes.length; ) {
+    if (at + 8 > bytes.length || view.getUint32(at, false) !== MAGIC) {
+      throw new Error(`not a header record at byte ${at} of ${bytes.length}`);
+    }
+    const size = view.getUint32(at + 4, false);
+    if (at + 8 + size > bytes.length) throw new Error(`record at byte ${at} runs past the end`);
+    records.push(bytes.subarray(at + 8, at + 8 + size));
+    at += 8 + size;
+  }
+  return records;
+}
