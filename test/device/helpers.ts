@@ -116,23 +116,42 @@ export class RawBridge {
 export const COMPLIANCE_TIMEOUT = 300_000;
 
 /**
- * Runs trixie's v4l2-compliance from scripts/trixie-root with the guest's
- * /dev, /proc and /sys; @mnt, if given, is bound on the root's /mnt (for
- * stream files).
+ * Runs @tool from trixie's root (build/trixie-root, made by
+ * scripts/trixie-root: v4l-utils 1.30) with the guest's /dev, /proc and
+ * /sys. @mnt, if given, is bound on the root's /mnt (files it reads), @tmp
+ * on its /tmp (files it writes): the root itself is read-only in the guest.
  */
-export function compliance130(args: string[], mnt?: string) {
+export function trixie(
+  tool: string,
+  args: string[],
+  opts: { mnt?: string; tmp?: string; timeoutMs?: number } = {},
+) {
   const root = join(ROOT, "build/trixie-root");
-  if (!existsSync(join(root, "usr/bin/v4l2-compliance"))) {
-    throw new Error(`${root} is missing: scripts/trixie-root builds it (scripts/test does)`);
+  if (!existsSync(join(root, "usr/bin", tool))) {
+    throw new Error(`${root} has no ${tool}: scripts/trixie-root builds it (scripts/test does)`);
   }
   const script = [
-    `mount --rbind /dev ${root}/dev`,
-    `mount -t proc proc ${root}/proc`,
-    `mount -t sysfs sysfs ${root}/sys`,
-    ...(mnt ? [`mount --bind ${mnt} ${root}/mnt`] : []),
-    `exec chroot ${root} v4l2-compliance ${args.join(" ")}`,
+    'mount --rbind /dev "$ROOT/dev"',
+    'mount -t proc proc "$ROOT/proc"',
+    'mount -t sysfs sysfs "$ROOT/sys"',
+    ...(opts.mnt ? ['mount --bind "$BIND_MNT" "$ROOT/mnt"'] : []),
+    ...(opts.tmp ? ['mount --bind "$BIND_TMP" "$ROOT/tmp"'] : []),
+    'exec chroot "$ROOT" "$@"',
   ].join(" && ");
-  return run(["unshare", "--mount", "sh", "-c", script], { timeoutMs: COMPLIANCE_TIMEOUT });
+  // Paths and arguments reach sh as variables and "$@", never as code.
+  const env = { ...process.env, ROOT: root, BIND_MNT: opts.mnt ?? "", BIND_TMP: opts.tmp ?? "" };
+  const p = Bun.spawnSync(["unshare", "--mount", "sh", "-c", script, "sh", tool, ...args], {
+    stdout: "pipe",
+    stderr: "pipe",
+    env,
+    timeout: opts.timeoutMs ?? COMPLIANCE_TIMEOUT,
+  });
+  return { code: p.exitCode ?? -1, out: p.stdout.toString(), err: p.stderr.toString() };
+}
+
+/** trixie's v4l2-compliance (1.30); @mnt as for trixie(). */
+export function compliance130(args: string[], mnt?: string) {
+  return trixie("v4l2-compliance", args, { mnt });
 }
 
 /** Parses v4l2-compliance's closing line. */
