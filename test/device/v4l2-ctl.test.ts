@@ -2,14 +2,15 @@
 // v4l2-ctl (v4l-utils 1.30, from trixie's root) decoding through the node,
 // compared byte for byte with plain libavcodec in the same guest: every
 // codec at 854x480 (AV1 among them: FFmpeg 5.1 has no AV1 V4L2 wrapper, so
-// this is AV1's way through the node), 10-bit streams in P010, 4096x2160,
-// and byte-stream clips larger than one bitstream buffer.
+// this is AV1's way through the node), 10-bit streams in P010, and
+// byte-stream clips larger than one bitstream buffer. 4096x2160 is in
+// large.test.ts: v4l2-ctl cannot wait long enough for it under TCG.
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { Clip, ClipCodec } from "../helpers/clips";
-import { largeClips, rawChunkClips, streamInput, tenBitStreamClips, v4l2ctlClips } from "../helpers/decode-clips";
+import { rawChunkClips, streamInput, tenBitStreamClips, v4l2ctlClips } from "../helpers/decode-clips";
 import { readStreamHdr } from "../helpers/stream-hdr";
 import { connected, counter, inVm, nodes, run, startDaemon, trixie } from "./helpers";
 
@@ -37,7 +38,7 @@ const TIMEOUT = 240_000;
  * only the layouts its FWHT table knows (NV12, YU12), and writes P010
  * buffers whole.
  */
-function viaNode(clip: Clip, layout: Layout): Uint8Array {
+function viaNode(clip: Clip, layout: Layout): { bytes: Uint8Array; log: string } {
   const input = streamInput(clip);
   const file = input.hdr ?? clip.path;
   const name = `${basename(clip.path)}.${layout}`;
@@ -60,7 +61,7 @@ function viaNode(clip: Clip, layout: Layout): Uint8Array {
   }
   const bytes = new Uint8Array(readFileSync(join(OUT, name)));
   rmSync(join(OUT, name), { force: true });
-  return bytes;
+  return { bytes, log: `${r.out}${r.err}` };
 }
 
 /** Plain libavcodec's frames of @clip, packed in @layout's FFmpeg pixel format. */
@@ -118,12 +119,15 @@ function cropP010(records: Uint8Array[], width: number, height: number): Uint8Ar
 /** Decodes through the node and with libavcodec; expects the same frames, all of them. */
 function expectBitExact(clip: Clip, layout: Layout): void {
   const jobs = counter("jobs");
-  let node = viaNode(clip, layout);
-  if (layout === "P010") node = cropP010(readStreamHdr(node), clip.width, clip.height);
+  const { bytes, log } = viaNode(clip, layout);
+  const node = layout === "P010" ? cropP010(readStreamHdr(bytes), clip.width, clip.height) : bytes;
   const ref = reference(clip, layout);
   const size = frameBytes(clip, layout);
   expect(frameMd5s(ref, size)).toHaveLength(clip.frames);
-  expect(frameMd5s(node, size)).toEqual(frameMd5s(ref, size));
+  const got = frameMd5s(node, size);
+  // v4l2-ctl exits 0 even when it gave up early: its own account then says why.
+  if (got.length !== clip.frames) console.log(`v4l2-ctl wrote ${got.length} of ${clip.frames} frames:\n${log}`);
+  expect(got).toEqual(frameMd5s(ref, size));
   // The frames really came through the module.
   expect(counter("jobs")).toBeGreaterThan(jobs);
 }
@@ -161,13 +165,6 @@ describe.skipIf(!inVm)("v4l2-ctl gives libavcodec's frames, byte for byte", () =
   describe("10-bit in P010", () => {
     for (const clip of inVm ? tenBitStreamClips() : []) {
       test(`${clip.codec} ${clip.width}x${clip.height}`, () => expectBitExact(clip, "P010"), TIMEOUT);
-    }
-  });
-
-  describe("4096x2160", () => {
-    for (const clip of inVm ? largeClips() : []) {
-      const layout = clip.bitDepth === 10 ? "P010" : "NV12";
-      test(`${clip.codec} ${clip.bitDepth}-bit in ${layout}`, () => expectBitExact(clip, layout), TIMEOUT);
     }
   });
 
