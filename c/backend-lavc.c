@@ -8,10 +8,14 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <linux/daedalus-v4l2.h>
 
 #include "backend.h"
+
+/* Chunks remembered for timestamps: more than a frame can span at once. */
+#define DD_CHUNK_STARTS 64
 
 struct dd_backend {
 	AVCodecContext *avctx;
@@ -21,6 +25,19 @@ struct dd_backend {
 	uint32_t codec;
 	/* Without a parser: what a one-thread decode of the first frame showed. */
 	int probed, probe_width, probe_height, probe_format;
+
+	/*
+	 * With a parser: the chunk, copied with the zeroed tail FFmpeg may
+	 * read past its end (the client's buffer can end right there), and
+	 * where the recent chunks began in the byte stream, so that every
+	 * frame gets the pts of the chunk it started in (dev-decoder.rst); the
+	 * parser itself gives that pts to the first such frame only.
+	 */
+	uint8_t *chunk;
+	size_t chunk_cap;
+	struct { int64_t offset, pts; } starts[DD_CHUNK_STARTS];
+	unsigned int nstarts;	/* entries written, the newest at (nstarts - 1) % DD_CHUNK_STARTS */
+	int64_t stream_offset;
 };
 
 static int want_parser(uint32_t codec)
@@ -105,10 +122,53 @@ static int send_packet(struct dd_backend *b, AVPacket *pkt, dd_emit_fn emit, voi
 
 static void reset_parser(struct dd_backend *b)
 {
+	b->nstarts = 0;
+	b->stream_offset = 0;
 	if (!b->parser)
 		return;
 	dd_ff.av_parser_close(b->parser);
 	b->parser = dd_ff.av_parser_init(b->avctx->codec_id);
+}
+
+/* Copies a chunk for the parser, padded; NULL if out of memory. */
+static const uint8_t *padded_chunk(struct dd_backend *b, const uint8_t *data, size_t len)
+{
+	size_t need = len + AV_INPUT_BUFFER_PADDING_SIZE;
+
+	if (need > b->chunk_cap) {
+		uint8_t *p = realloc(b->chunk, need);
+
+		if (!p)
+			return NULL;
+		b->chunk = p;
+		b->chunk_cap = need;
+	}
+	memcpy(b->chunk, data, len);
+	memset(b->chunk + len, 0, AV_INPUT_BUFFER_PADDING_SIZE);
+	return b->chunk;
+}
+
+static void note_chunk(struct dd_backend *b, size_t len, int64_t pts)
+{
+	unsigned int i = b->nstarts++ % DD_CHUNK_STARTS;
+
+	b->starts[i].offset = b->stream_offset;
+	b->starts[i].pts = pts;
+	b->stream_offset += (int64_t)len;
+}
+
+/* The pts of the chunk holding byte offset of the stream. */
+static int64_t pts_at(const struct dd_backend *b, int64_t offset)
+{
+	unsigned int n = b->nstarts < DD_CHUNK_STARTS ? b->nstarts : DD_CHUNK_STARTS;
+
+	for (unsigned int k = 1; k <= n; k++) {
+		unsigned int i = (b->nstarts - k) % DD_CHUNK_STARTS;
+
+		if (b->starts[i].offset <= offset)
+			return b->starts[i].pts;
+	}
+	return AV_NOPTS_VALUE;
 }
 
 void dd_backend_reset(struct dd_backend *b)
@@ -174,6 +234,12 @@ int dd_backend_decode(struct dd_backend *b, const uint8_t *data, size_t len, int
 
 	if (data && !len)
 		return 0;
+	if (data) {
+		data = padded_chunk(b, data, len);
+		if (!data)
+			return AVERROR(ENOMEM);
+		note_chunk(b, len, pts);
+	}
 	/* A drain is a chunk of length 0 until the parser has nothing left. */
 	for (;;) {
 		uint8_t *out = NULL;
@@ -190,7 +256,7 @@ int dd_backend_decode(struct dd_backend *b, const uint8_t *data, size_t len, int
 		if (outlen) {
 			b->pkt->data = out;
 			b->pkt->size = outlen;
-			b->pkt->pts = b->parser->pts;
+			b->pkt->pts = pts_at(b, b->parser->frame_offset);
 			b->pkt->flags = b->parser->key_frame == 1 ? AV_PKT_FLAG_KEY : 0;
 			r = send_packet(b, b->pkt, emit, arg);
 			dd_ff.av_packet_unref(b->pkt);
@@ -240,6 +306,7 @@ void dd_backend_close(struct dd_backend *b)
 		return;
 	if (b->parser)
 		dd_ff.av_parser_close(b->parser);
+	free(b->chunk);
 	dd_ff.avcodec_free_context(&b->avctx);
 	dd_ff.av_packet_free(&b->pkt);
 	dd_ff.av_frame_free(&b->frame);
