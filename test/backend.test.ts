@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// The codec backend of the shim, built with a small C driver
+// (test/c/backend-chunks.c) and fed an H.264 byte stream cut anywhere:
+// FFmpeg's parsers read past the data they get, so a chunk that ends where
+// its mapping ends must not crash the daemon, and every frame must carry
+// the timestamp of the chunk it started in (dev-decoder.rst), never none.
+import { beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Glob } from "bun";
+import { makeClip } from "./helpers/clips";
+
+const ROOT = join(import.meta.dir, "..");
+const clip = makeClip({ codec: "h264", width: 426, height: 240, frames: 16, container: "raw" });
+let driver = "";
+
+beforeAll(() => {
+  driver = join(mkdtempSync(join(tmpdir(), "daedalus-backend-")), "backend-chunks");
+  const sources = [...new Glob("c/*.c").scanSync(ROOT)].map((f) => join(ROOT, f));
+  const cc = Bun.spawnSync(
+    ["cc", "-O1", "-g", "-I", join(ROOT, "c"), "-I", join(ROOT, "kernel/include/uapi"), "-o", driver,
+      join(ROOT, "test/c/backend-chunks.c"), ...sources, "-ldl", "-lpthread"],
+    { stderr: "pipe" },
+  );
+  if (cc.exitCode !== 0) throw new Error(`the backend driver did not build:\n${cc.stderr}`);
+});
+
+function feed(chunk: number): { code: number | null; pts: number[] } {
+  const p = Bun.spawnSync([driver, clip.path, String(chunk)], { stdout: "pipe", stderr: "pipe" });
+  const pts = p.stdout
+    .toString()
+    .split("\n")
+    .filter((l) => l.startsWith("frame "))
+    .map((l) => Number(l.slice(6)));
+  return { code: p.exitCode, pts };
+}
+
+describe("the libavcodec backend takes a byte stream cut anywhere", () => {
+  for (const chunk of [997, 4096]) {
+    test(`${chunk}-byte chunks, each ending where its mapping ends`, () => {
+      const r = feed(chunk);
+      expect(r.code).toBe(0);
+      expect(r.pts).toHaveLength(clip.frames);
+      // Each frame has the pts of a chunk (a multiple of 1000 below the
+      // chunk count), never AV_NOPTS_VALUE; several may share one.
+      const chunks = Math.ceil(Bun.file(clip.path).size / chunk);
+      for (const pts of r.pts) expect(pts >= 0 && pts < chunks * 1000 && pts % 1000 === 0).toBe(true);
+      expect(r.pts[0]).toBe(0);
+    });
+  }
+
+  test("one chunk holding the whole stream: every frame carries its pts", () => {
+    const r = feed(16 << 20);
+    expect(r.code).toBe(0);
+    expect(r.pts).toEqual(new Array(clip.frames).fill(0));
+  });
+});
