@@ -23,7 +23,11 @@ struct dd_backend {
 	AVPacket *pkt;
 	AVFrame *frame;
 	uint32_t codec;
-	/* Without a parser: what a one-thread decode of the first frame showed. */
+	/*
+	 * What the first chunk showed at once: a one-thread decode of it
+	 * without a parser, a parse of it on its own (as if the stream ended
+	 * there) with one.
+	 */
 	int probed, probe_width, probe_height, probe_format;
 
 	/*
@@ -211,6 +215,43 @@ out:
 	dd_ff.avcodec_free_context(&ctx);
 }
 
+/*
+ * The parser completes a frame only when it sees where the next one starts,
+ * so the stream's size would come one buffer late, after the client may
+ * have given up waiting (v4l2-ctl waits 0.5 s once its input has run out).
+ * A throwaway parser, flushed right after the first chunk, knows it now.
+ */
+static void probe_first_chunk(struct dd_backend *b, const uint8_t *data, size_t len)
+{
+	AVCodecParserContext *p = dd_ff.av_parser_init(b->avctx->codec_id);
+	AVCodecContext *ctx = dd_ff.avcodec_alloc_context3(b->avctx->codec);
+	uint8_t *out;
+	int outlen;
+
+	if (p && ctx) {
+		while (len) {
+			int used = dd_ff.av_parser_parse2(p, ctx, &out, &outlen, data, (int)len,
+							  AV_NOPTS_VALUE, AV_NOPTS_VALUE, 0);
+
+			if (used <= 0)
+				break;
+			data += used;
+			len -= (size_t)used;
+		}
+		dd_ff.av_parser_parse2(p, ctx, &out, &outlen, NULL, 0, AV_NOPTS_VALUE,
+				       AV_NOPTS_VALUE, 0);
+		if (p->width > 0 && p->height > 0 && p->format >= 0) {
+			b->probed = 1;
+			b->probe_width = p->width;
+			b->probe_height = p->height;
+			b->probe_format = p->format;
+		}
+	}
+	if (p)
+		dd_ff.av_parser_close(p);
+	dd_ff.avcodec_free_context(&ctx);
+}
+
 int dd_backend_decode(struct dd_backend *b, const uint8_t *data, size_t len, int64_t pts,
 		      dd_emit_fn emit, void *arg)
 {
@@ -239,6 +280,8 @@ int dd_backend_decode(struct dd_backend *b, const uint8_t *data, size_t len, int
 		if (!data)
 			return AVERROR(ENOMEM);
 		note_chunk(b, len, pts);
+		if (!b->probed)
+			probe_first_chunk(b, data, len);
 	}
 	/* A drain is a chunk of length 0 until the parser has nothing left. */
 	for (;;) {
@@ -292,8 +335,14 @@ int dd_backend_peek(const struct dd_backend *b, int *width, int *height, int *fo
 		*format = b->probe_format;
 		return 1;
 	}
-	if (b->parser->width <= 0 || b->parser->height <= 0 || b->parser->format < 0)
-		return 0;
+	if (b->parser->width <= 0 || b->parser->height <= 0 || b->parser->format < 0) {
+		if (!b->probed)
+			return 0;
+		*width = b->probe_width;
+		*height = b->probe_height;
+		*format = b->probe_format;
+		return 1;
+	}
 	*width = b->parser->width;
 	*height = b->parser->height;
 	*format = b->parser->format;
