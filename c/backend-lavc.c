@@ -252,14 +252,25 @@ static void probe_first_chunk(struct dd_backend *b, const uint8_t *data, size_t 
 	dd_ff.avcodec_free_context(&ctx);
 }
 
+void dd_backend_probe(struct dd_backend *b, const uint8_t *data, size_t len)
+{
+	if (b->probed || !data || !len)
+		return;
+	if (!b->parser) {
+		probe_first_frame(b, data, len);
+		return;
+	}
+	data = padded_chunk(b, data, len);
+	if (data)
+		probe_first_chunk(b, data, len);
+}
+
 int dd_backend_decode(struct dd_backend *b, const uint8_t *data, size_t len, int64_t pts,
 		      dd_emit_fn emit, void *arg)
 {
 	int first_error = 0, r;
 
 	if (!b->parser) {
-		if (data && len && !b->probed)
-			probe_first_frame(b, data, len);
 		if (data) {
 			b->pkt->data = (uint8_t *)data;
 			b->pkt->size = (int)len;
@@ -280,8 +291,6 @@ int dd_backend_decode(struct dd_backend *b, const uint8_t *data, size_t len, int
 		if (!data)
 			return AVERROR(ENOMEM);
 		note_chunk(b, len, pts);
-		if (!b->probed)
-			probe_first_chunk(b, data, len);
 	}
 	/* A drain is a chunk of length 0 until the parser has nothing left. */
 	for (;;) {

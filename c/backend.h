@@ -32,6 +32,14 @@ struct dd_backend *dd_backend_open(uint32_t codec, int threads, char *err, size_
 int dd_backend_decode(struct dd_backend *b, const uint8_t *data, size_t len, int64_t pts,
 		      dd_emit_fn emit, void *arg);
 
+/*
+ * Until the stream's size is known: learns it from this chunk alone, at
+ * once, without decoding in order (dd_backend_peek() then tells). Call it
+ * before dd_backend_decode() of the same chunk, so that the client hears
+ * of the size before the decode of a long chunk ends.
+ */
+void dd_backend_probe(struct dd_backend *b, const uint8_t *data, size_t len);
+
 /* Forgets buffered data and reference frames: the next chunk starts anew (a seek). */
 void dd_backend_reset(struct dd_backend *b);
 

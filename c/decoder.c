@@ -472,6 +472,8 @@ static void do_job(struct dd_decoder *d, const struct cmd *c)
 		return;
 	}
 	dd_bufmap_sync(m, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+	dd_backend_probe(d->backend, m->addr + c->data_offset, c->bytesused);
+	announce_early(d);
 	r = dd_backend_decode(d->backend, m->addr + c->data_offset, c->bytesused, c->timestamp,
 			      emit_frame, d);
 	dd_bufmap_sync(m, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);

@@ -48,6 +48,7 @@ int main(int argc, char **argv)
 		size_t len = n - at < chunk ? n - at : chunk;
 
 		memcpy(m + span - len, all + at, len);
+		dd_backend_probe(b, m + span - len, len);
 		dd_backend_decode(b, m + span - len, len, (int64_t)(at / chunk) * 1000, emit, NULL);
 	}
 	dd_backend_decode(b, NULL, 0, 0, emit, NULL);
