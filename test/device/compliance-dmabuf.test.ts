@@ -75,6 +75,7 @@ describe.skipIf(!haveVivid())("v4l2-compliance 1.30 -e vivid (DMABUF import)", (
       const totals = complianceTotals(r.out);
       console.log(`v4l2-compliance 1.30 -s -e ${vivid}: ${JSON.stringify(totals)}`);
       if (totals.failed) console.log(failLines(r.out).join("\n"));
+      if (totals.warnings) console.log(r.out.split("\n").filter((l) => /\bwarn:/.test(l)).join("\n"));
       expect(totals.failed).toBe(0);
       // Compact checks: a failed toMatch would print all of the output again.
       expect(r.out.includes("Detected Stateful Decoder")).toBe(true);

@@ -172,11 +172,7 @@ describe.skipIf(!inVm)("v4l2-ctl gives libavcodec's frames, byte for byte", () =
   // split across buffers wherever 1 MiB falls, as a byte-stream format allows.
   describe("byte-stream clips over several buffers", () => {
     for (const clip of inVm ? rawChunkClips() : []) {
-      // Known bug, open: v4l2-ctl gets no SOURCE_CHANGE in time for the
-      // 1 MiB chunks of the HEVC clip and writes no frame. test.failing
-      // turns red once it is fixed, so the marker cannot outlive the bug.
-      const known = clip.codec === "hevc" ? test.failing : test;
-      known(`${clip.codec} ${clip.width}x${clip.height}`, () => expectBitExact(clip, "NV12"), TIMEOUT);
+      test(`${clip.codec} ${clip.width}x${clip.height}`, () => expectBitExact(clip, "NV12"), TIMEOUT);
     }
   });
 });
