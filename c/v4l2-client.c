@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +20,7 @@
 #include <linux/videodev2.h>
 
 #include "ffmpeg.h"
+#include "sys.h"
 #include "v4l2-client.h"
 
 #define OUT_BUFFERS	8
@@ -68,16 +68,6 @@ static int fail(struct dd_client *c, int r, const char *fmt, ...)
 	vsnprintf(c->err, sizeof(c->err), fmt, ap);
 	va_end(ap);
 	return r;
-}
-
-static int xioctl(int fd, unsigned long req, void *arg)
-{
-	int r;
-
-	do
-		r = ioctl(fd, req, arg);
-	while (r < 0 && errno == EINTR);
-	return r < 0 ? -errno : r;
 }
 
 /* A fourcc as text, e.g. "H264", in buf[5]. */
@@ -131,7 +121,7 @@ static int find_coded_format(struct dd_client *c, uint32_t want, const char *pat
 	for (uint32_t i = 0;; i++) {
 		struct v4l2_fmtdesc d = { .index = i, .type = V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE };
 
-		if (xioctl(c->fd, VIDIOC_ENUM_FMT, &d) < 0)
+		if (dd_ioctl(c->fd, VIDIOC_ENUM_FMT, &d) < 0)
 			break;
 		if (d.pixelformat == want) {
 			c->continuous = !!(d.flags & V4L2_FMT_FLAG_CONTINUOUS_BYTESTREAM);
@@ -152,7 +142,7 @@ static int map_buffer(struct dd_client *c, uint32_t type, uint32_t index, struct
 		.type = type, .memory = V4L2_MEMORY_MMAP, .index = index,
 		.m.planes = &plane, .length = 1,
 	};
-	int r = xioctl(c->fd, VIDIOC_QUERYBUF, &b);
+	int r = dd_ioctl(c->fd, VIDIOC_QUERYBUF, &b);
 
 	if (r < 0)
 		return fail(c, r, "QUERYBUF: %s", strerror(-r));
@@ -180,7 +170,7 @@ static int alloc_buffers(struct dd_client *c, uint32_t type, uint32_t count,
 			 struct mapping *m, uint32_t *n, uint32_t max)
 {
 	struct v4l2_requestbuffers rb = { .count = count, .type = type, .memory = V4L2_MEMORY_MMAP };
-	int r = xioctl(c->fd, VIDIOC_REQBUFS, &rb);
+	int r = dd_ioctl(c->fd, VIDIOC_REQBUFS, &rb);
 
 	if (r < 0)
 		return fail(c, r, "REQBUFS(%u): %s", count, strerror(-r));
@@ -201,14 +191,14 @@ static int queue_capture(struct dd_client *c, uint32_t index)
 		.type = V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, .memory = V4L2_MEMORY_MMAP,
 		.index = index, .m.planes = &plane, .length = 1,
 	};
-	int r = xioctl(c->fd, VIDIOC_QBUF, &b);
+	int r = dd_ioctl(c->fd, VIDIOC_QBUF, &b);
 
 	return r < 0 ? fail(c, r, "QBUF of frame buffer %u: %s", index, strerror(-r)) : 0;
 }
 
 static int stream(struct dd_client *c, uint32_t type, int on)
 {
-	int r = xioctl(c->fd, on ? VIDIOC_STREAMON : VIDIOC_STREAMOFF, &type);
+	int r = dd_ioctl(c->fd, on ? VIDIOC_STREAMON : VIDIOC_STREAMOFF, &type);
 
 	return r < 0 ? fail(c, r, "%s: %s", on ? "STREAMON" : "STREAMOFF", strerror(-r)) : 0;
 }
@@ -219,7 +209,7 @@ static int negotiate_capture(struct dd_client *c)
 	struct v4l2_format f = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE };
 	struct v4l2_pix_format_mplane *pix = &f.fmt.pix_mp;
 	char a[5], b[5];
-	int r = xioctl(c->fd, VIDIOC_G_FMT, &f);
+	int r = dd_ioctl(c->fd, VIDIOC_G_FMT, &f);
 
 	if (r < 0)
 		return fail(c, r, "G_FMT(CAPTURE): %s", strerror(-r));
@@ -227,7 +217,7 @@ static int negotiate_capture(struct dd_client *c)
 		uint32_t offered = pix->pixelformat;
 
 		pix->pixelformat = c->want_pixfmt;
-		r = xioctl(c->fd, VIDIOC_S_FMT, &f);
+		r = dd_ioctl(c->fd, VIDIOC_S_FMT, &f);
 		if (r < 0)
 			return fail(c, r, "S_FMT(CAPTURE, %s): %s", fourcc(c->want_pixfmt, a), strerror(-r));
 		if (pix->pixelformat != c->want_pixfmt)
@@ -251,7 +241,7 @@ static int visible_rect(struct dd_client *c)
 	struct v4l2_selection s = {
 		.type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .target = V4L2_SEL_TGT_COMPOSE,
 	};
-	int r = xioctl(c->fd, VIDIOC_G_SELECTION, &s);
+	int r = dd_ioctl(c->fd, VIDIOC_G_SELECTION, &s);
 
 	if (r < 0) {
 		s.r.left = 0;
@@ -296,7 +286,7 @@ static int configure_capture(struct dd_client *c)
 	r = visible_rect(c);
 	if (r < 0)
 		return r;
-	if (xioctl(c->fd, VIDIOC_G_CTRL, &min) < 0 || min.value < 1)
+	if (dd_ioctl(c->fd, VIDIOC_G_CTRL, &min) < 0 || min.value < 1)
 		min.value = 1;
 	if (min.value > VIDEO_MAX_FRAME - CAP_EXTRA)
 		return fail(c, -EPROTO, "the node wants %d frame buffers", min.value);
@@ -349,7 +339,7 @@ DD_EXPORT struct dd_client *dd_client_open(const char *path, uint32_t codec, uin
 		fail(c, -errno, "cannot open %s: %s", path, strerror(errno));
 		goto out;
 	}
-	r = xioctl(c->fd, VIDIOC_QUERYCAP, &cap);
+	r = dd_ioctl(c->fd, VIDIOC_QUERYCAP, &cap);
 	if (r < 0 || !(cap.device_caps & V4L2_CAP_VIDEO_M2M_MPLANE) ||
 	    !(cap.device_caps & V4L2_CAP_STREAMING)) {
 		fail(c, -ENOTTY, "%s is not a multi-planar memory-to-memory device", path);
@@ -364,12 +354,12 @@ DD_EXPORT struct dd_client *dd_client_open(const char *path, uint32_t codec, uin
 	f.fmt.pix_mp.height = height;
 	f.fmt.pix_mp.num_planes = 1;
 	f.fmt.pix_mp.plane_fmt[0].sizeimage = out_size;
-	r = xioctl(c->fd, VIDIOC_S_FMT, &f);
+	r = dd_ioctl(c->fd, VIDIOC_S_FMT, &f);
 	if (r < 0) {
 		fail(c, r, "S_FMT(OUTPUT): %s", strerror(-r));
 		goto out;
 	}
-	r = xioctl(c->fd, VIDIOC_SUBSCRIBE_EVENT, &sub);
+	r = dd_ioctl(c->fd, VIDIOC_SUBSCRIBE_EVENT, &sub);
 	if (r < 0) {
 		fail(c, r, "cannot subscribe to SOURCE_CHANGE: %s", strerror(-r));
 		goto out;
@@ -417,7 +407,7 @@ DD_EXPORT int dd_client_queue(struct dd_client *c, const void *data, uint32_t si
 	plane.bytesused = n;
 	b.timestamp.tv_sec = timestamp_us / 1000000;
 	b.timestamp.tv_usec = timestamp_us % 1000000;
-	r = xioctl(c->fd, VIDIOC_QBUF, &b);
+	r = dd_ioctl(c->fd, VIDIOC_QBUF, &b);
 	if (r < 0)
 		return fail(c, r, "QBUF of bitstream buffer %u: %s", i, strerror(-r));
 	c->out_busy[i] = 1;
@@ -431,7 +421,7 @@ DD_EXPORT int dd_client_drain(struct dd_client *c)
 
 	if (!c)
 		return -EINVAL;
-	r = xioctl(c->fd, VIDIOC_DECODER_CMD, &cmd);
+	r = dd_ioctl(c->fd, VIDIOC_DECODER_CMD, &cmd);
 	return r < 0 ? fail(c, r, "DECODER_CMD STOP: %s", strerror(-r)) : 0;
 }
 
@@ -441,7 +431,7 @@ static int read_events(struct dd_client *c)
 	struct v4l2_event ev;
 	int r;
 
-	while ((r = xioctl(c->fd, VIDIOC_DQEVENT, &ev)) >= 0)
+	while ((r = dd_ioctl(c->fd, VIDIOC_DQEVENT, &ev)) >= 0)
 		if (ev.type == V4L2_EVENT_SOURCE_CHANGE &&
 		    (ev.u.src_change.changes & V4L2_EVENT_SRC_CH_RESOLUTION))
 			c->change_pending = 1;
@@ -457,7 +447,7 @@ static int reclaim_output(struct dd_client *c)
 			.type = V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, .memory = V4L2_MEMORY_MMAP,
 			.m.planes = &plane, .length = 1,
 		};
-		int r = xioctl(c->fd, VIDIOC_DQBUF, &b);
+		int r = dd_ioctl(c->fd, VIDIOC_DQBUF, &b);
 
 		if (r == -EAGAIN)
 			return 0;
@@ -485,7 +475,7 @@ static int dequeue_frame(struct dd_client *c, struct dd_client_event *ev)
 		.type = V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, .memory = V4L2_MEMORY_MMAP,
 		.m.planes = &plane, .length = 1,
 	};
-	int r = xioctl(c->fd, VIDIOC_DQBUF, &b);
+	int r = dd_ioctl(c->fd, VIDIOC_DQBUF, &b);
 
 	if (r == -EAGAIN)
 		return DD_CLIENT_IDLE;
@@ -653,8 +643,8 @@ DD_EXPORT void dd_client_close(struct dd_client *c)
 		uint32_t out = V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE;
 		uint32_t cap = V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE;
 
-		xioctl(c->fd, VIDIOC_STREAMOFF, &out);
-		xioctl(c->fd, VIDIOC_STREAMOFF, &cap);
+		dd_ioctl(c->fd, VIDIOC_STREAMOFF, &out);
+		dd_ioctl(c->fd, VIDIOC_STREAMOFF, &cap);
 	}
 	unmap_all(c->out, &c->n_out);
 	unmap_all(c->cap, &c->n_cap);
