@@ -3,10 +3,10 @@
 // video stream demuxed by libavformat (c/demux.h) and the decoder node
 // driven as a stateful decoder client (c/v4l2-client.h). The calls block
 // for at most the timeout they are given; decode is a one-shot command.
-import { dlopen, FFIType, type Pointer } from "bun:ffi";
+import { FFIType, type Pointer } from "bun:ffi";
 import { chars, defineStruct, readStruct } from "../protocol/layout";
 import { cString } from "./ffmpeg";
-import { shimPath } from "./path";
+import { cPath, lazyShim, pointerOrNull } from "./load";
 import { SysError } from "./sys";
 
 /** struct dd_demux_info (c/demux.h); the layout test checks it against C. */
@@ -65,22 +65,7 @@ const symbols = {
   dd_client_close: { args: [FFIType.ptr], returns: FFIType.void },
 } as const;
 
-type Lib = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
-let lib: Lib | undefined;
-function shim(): Lib {
-  lib ??= dlopen(shimPath(), symbols).symbols;
-  return lib;
-}
-
-const cstr = (s: string) => {
-  if (s.includes("\0")) throw new Error("a path cannot contain NUL");
-  return Buffer.from(`${s}\0`);
-};
-
-/** Bun types a returned pointer as possibly a bigint; a real one never is. */
-function pointer(p: Pointer | bigint | null): Pointer | null {
-  return p && typeof p !== "bigint" ? p : null;
-}
+const shim = lazyShim(symbols);
 
 export interface StreamInfo {
   /** DAEDALUS_CODEC_* */
@@ -115,7 +100,7 @@ export class Demuxer {
 
   constructor(path: string) {
     const info = new Uint8Array(new ArrayBuffer(DEMUX_INFO.size));
-    const handle = pointer(shim().dd_demux_open(cstr(path), info, this.err, this.err.length));
+    const handle = pointerOrNull(shim().dd_demux_open(cPath(path), info, this.err, this.err.length));
     if (!handle) throw new Error(cString(this.err));
     this.handle = handle;
     const i = readStruct(DEMUX_INFO, new DataView(info.buffer));
@@ -188,7 +173,7 @@ export class V4l2Client {
   /** pixfmt is DAEDALUS_PIXFMT_*, or -1 for the node's choice. */
   constructor(node: string, codec: number, width: number, height: number, outSize: number, pixfmt: number) {
     const err = new Uint8Array(new ArrayBuffer(512));
-    const handle = pointer(shim().dd_client_open(cstr(node), codec, width, height, outSize, pixfmt, err, err.length));
+    const handle = pointerOrNull(shim().dd_client_open(cPath(node), codec, width, height, outSize, pixfmt, err, err.length));
     if (!handle) throw new Error(cString(err));
     this.handle = handle;
   }

@@ -3,8 +3,8 @@
 // call only queues work for the worker and returns at once; what the
 // workers have to say comes back as protocol messages on one pipe shared by
 // all of them (notifyPipe), read by the event loop.
-import { dlopen, FFIType, type Pointer } from "bun:ffi";
-import { shimPath } from "./path";
+import { FFIType, type Pointer } from "bun:ffi";
+import { lazyShim, pointerOrNull } from "./load";
 import { cString } from "./ffmpeg";
 import { check, pipe } from "./sys";
 
@@ -27,12 +27,7 @@ const symbols = {
   dd_decoder_close: { args: [FFIType.ptr], returns: FFIType.void },
 } as const;
 
-type Lib = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
-let lib: Lib | undefined;
-function shim(): Lib {
-  lib ??= dlopen(shimPath(), symbols).symbols;
-  return lib;
-}
+const shim = lazyShim(symbols);
 
 let pipeFds: { readFd: number; writeFd: number } | undefined;
 
@@ -56,8 +51,8 @@ export class Decoder {
   /** Starts a worker; throws with the C side's reason. */
   static open(ctxId: number, codec: number, threads: number, bridgeFd: number): Decoder {
     const err = new Uint8Array(new ArrayBuffer(256));
-    const h = shim().dd_decoder_open(ctxId, codec, threads, bridgeFd, notifyPipe().writeFd, err, err.length);
-    if (!h || typeof h === "bigint") throw new Error(cString(err));
+    const h = pointerOrNull(shim().dd_decoder_open(ctxId, codec, threads, bridgeFd, notifyPipe().writeFd, err, err.length));
+    if (!h) throw new Error(cString(err));
     return new Decoder(h);
   }
 

@@ -2,11 +2,11 @@
 // The FFmpeg side of the C shim: loading FFmpeg, what was loaded, and
 // dd_probe. Every call here blocks the event loop while it runs; fine for
 // the load (once) and for the one-shot probe command, not for per-frame work.
-import { dlopen, FFIType } from "bun:ffi";
+import { FFIType } from "bun:ffi";
 import { constants } from "node:os";
 import * as v from "valibot";
 import { Codec, type CodecName } from "../protocol/messages";
-import { shimPath } from "./path";
+import { cPath, lazyShim } from "./load";
 
 const symbols = {
   dd_ffmpeg_load: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
@@ -19,13 +19,7 @@ const symbols = {
   },
 } as const;
 
-type ShimLibrary = ReturnType<typeof dlopen<typeof symbols>>;
-let shim: ShimLibrary | undefined;
-
-function lib(): ShimLibrary {
-  shim ??= dlopen(shimPath(), symbols);
-  return shim;
-}
+const lib = lazyShim(symbols);
 
 const ERRNO_NAMES = new Map<number, string>(
   Object.entries(constants.errno).map(([name, n]) => [n, name]),
@@ -52,18 +46,13 @@ export function cString(buf: Uint8Array): string {
   return utf8.decode(end < 0 ? buf : buf.subarray(0, end));
 }
 
-function toCPath(s: string): Buffer {
-  if (s.includes("\0")) throw new Error("a path cannot contain NUL");
-  return Buffer.from(`${s}\0`);
-}
-
 let loaded = false;
 
 /** Loads FFmpeg once; throws ShimError with the loader's exact complaint. */
 export function loadFfmpeg(): void {
   if (loaded) return;
   const err = new Uint8Array(2048);
-  const r = lib().symbols.dd_ffmpeg_load(err, err.length);
+  const r = lib().dd_ffmpeg_load(err, err.length);
   if (r !== 0) throw new ShimError(`cannot load FFmpeg: ${cString(err)}`, r);
   loaded = true;
 }
@@ -107,7 +96,7 @@ export function ffmpegVersions(): FfmpegVersions {
   loadFfmpeg();
   for (let size = 4096; ; size *= 2) {
     const out = new Uint8Array(size);
-    const r = lib().symbols.dd_ffmpeg_versions(out, size);
+    const r = lib().dd_ffmpeg_versions(out, size);
     if (r >= 0) return parseShimJson(FfmpegVersionsSchema, utf8.decode(out.subarray(0, r)), "versions");
     if (r !== -ENOSPC || size >= 1 << 20) throw new ShimError("dd_ffmpeg_versions failed", r);
   }
@@ -116,7 +105,7 @@ export function ffmpegVersions(): FfmpegVersions {
 /** Bit set of DAEDALUS_CODEC_* that the loaded libavcodec can decode. */
 export function decoderMask(): number {
   loadFfmpeg();
-  const r = lib().symbols.dd_ffmpeg_decoder_mask();
+  const r = lib().dd_ffmpeg_decoder_mask();
   if (r < 0) throw new ShimError("dd_ffmpeg_decoder_mask failed", r);
   return r;
 }
@@ -131,7 +120,7 @@ export const AV_LOG = { quiet: -8, panic: 0, fatal: 8, error: 16, warning: 24, i
 
 export function setFfmpegLogLevel(level: number): void {
   loadFfmpeg();
-  const r = lib().symbols.dd_ffmpeg_set_log_level(level);
+  const r = lib().dd_ffmpeg_set_log_level(level);
   if (r < 0) throw new ShimError("dd_ffmpeg_set_log_level failed", r);
 }
 
@@ -150,13 +139,13 @@ export function probeJson(
   loadFfmpeg();
   const flags = opts.blocks ? DD_PROBE_BLOCKS : 0;
   const frames = opts.frames ?? 1;
-  const cpath = toCPath(path);
+  const cpath = cPath(path);
   // A guess; a wrong one costs a second probe run with the exact size.
   let size = opts.initialSize ?? (opts.blocks ? 256 * 1024 * Math.min(frames, 64) : 64 * 1024);
   for (let attempt = 0; attempt < 3; attempt++) {
     const out = new Uint8Array(size);
     const needed = new Int32Array(1);
-    const r = lib().symbols.dd_probe(cpath, flags, frames, out, size, needed);
+    const r = lib().dd_probe(cpath, flags, frames, out, size, needed);
     if (r >= 0) return utf8.decode(out.subarray(0, r));
     if (r !== -ENOSPC) throw new ShimError(cString(out), r);
     size = Math.max(needed[0] ?? 0, size * 2);

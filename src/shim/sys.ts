@@ -3,9 +3,9 @@
 // a negative errno on failure, turned here into a SysError that names the
 // operation and the errno. Loaded on first use, so commands that need no
 // shim (status) never load it.
-import { dlopen, FFIType, type Pointer } from "bun:ffi";
+import { FFIType, type Pointer } from "bun:ffi";
 import { constants } from "node:os";
-import { shimPath } from "./path";
+import { cPath, lazyShim, pointerOrNull } from "./load";
 
 const symbols = {
   dd_open: { args: [FFIType.cstring, FFIType.i32], returns: FFIType.i32 },
@@ -18,12 +18,7 @@ const symbols = {
   dd_pipe: { args: [FFIType.ptr], returns: FFIType.i32 },
 } as const;
 
-type Lib = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
-let lib: Lib | undefined;
-function sys(): Lib {
-  lib ??= dlopen(shimPath(), symbols).symbols;
-  return lib;
-}
+const sys = lazyShim(symbols);
 
 // Aliases share a number (EAGAIN and EWOULDBLOCK): the first name listed wins.
 const ERRNO_NAMES = new Map<number, string>();
@@ -55,10 +50,8 @@ export const OPEN_NONBLOCK = 1;
 export const POLLIN = 0x001;
 export const POLLOUT = 0x004;
 
-const cstr = (s: string) => Buffer.from(`${s}\0`);
-
 export function open(path: string, flags = 0): number {
-  return check(`open ${path}`, sys().dd_open(cstr(path), flags));
+  return check(`open ${path}`, sys().dd_open(cPath(path), flags));
 }
 
 export function close(fd: number): void {
@@ -89,10 +82,9 @@ export interface Pump {
 export function pumpStart(devFd: number): Pump {
   // A fresh ArrayBuffer per call: a cached ptr() can read back stale (Bun #32054).
   const out = new Int32Array(new ArrayBuffer(4));
-  const handle = sys().dd_pump_start(devFd, out);
+  const handle = pointerOrNull(sys().dd_pump_start(devFd, out));
   const readFd = out[0] ?? -1;
-  // Bun types a returned pointer as possibly a bigint; a real one never is.
-  if (!handle || typeof handle === "bigint") throw new SysError("start the bridge pump", readFd);
+  if (!handle) throw new SysError("start the bridge pump", readFd);
   return { handle, readFd };
 }
 
