@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { flattenFields } from "../src/protocol/layout";
+import { flattenFields, type StructLayout } from "../src/protocol/layout";
 import * as P from "../src/protocol/messages";
 import { BufFlag, SHIM_LAYOUTS } from "../src/shim/client";
 
@@ -85,18 +85,21 @@ beforeAll(() => {
   );
 });
 
+/** Every size and offset of @layout as the C compiler sees the struct. */
+function expectSameLayout(layout: StructLayout): void {
+  expect({ sizeof: layout.size }).toEqual({ sizeof: fromC.get(`${layout.name}.sizeof`) ?? -1 });
+  for (const [path, { offset, size }] of flattenFields(layout)) {
+    expect({ field: path, offset, size }).toEqual({
+      field: path,
+      offset: fromC.get(`${layout.name}.${path}`) ?? -1,
+      size: fromC.get(`${layout.name}.${path}.size`) ?? -1,
+    });
+  }
+}
+
 describe(`protocol layout matches ${HEADER}`, () => {
   for (const layout of P.LAYOUTS) {
-    test(`struct ${layout.name}`, () => {
-      expect({ sizeof: layout.size }).toEqual({ sizeof: fromC.get(`${layout.name}.sizeof`) ?? -1 });
-      for (const [path, { offset, size }] of flattenFields(layout)) {
-        expect({ field: path, offset, size }).toEqual({
-          field: path,
-          offset: fromC.get(`${layout.name}.${path}`) ?? -1,
-          size: fromC.get(`${layout.name}.${path}.size`) ?? -1,
-        });
-      }
-    });
+    test(`struct ${layout.name}`, () => expectSameLayout(layout));
   }
 
   test("constants, message types, codec and pixel format bits", () => {
@@ -138,15 +141,6 @@ describe(`protocol layout matches ${HEADER}`, () => {
 
 describe("the shim's V4L2 client structs match c/demux.h and c/v4l2-client.h", () => {
   for (const layout of SHIM_LAYOUTS) {
-    test(`struct ${layout.name}`, () => {
-      expect({ sizeof: layout.size }).toEqual({ sizeof: fromC.get(`${layout.name}.sizeof`) ?? -1 });
-      for (const [path, { offset, size }] of flattenFields(layout)) {
-        expect({ field: path, offset, size }).toEqual({
-          field: path,
-          offset: fromC.get(`${layout.name}.${path}`) ?? -1,
-          size: fromC.get(`${layout.name}.${path}.size`) ?? -1,
-        });
-      }
-    });
+    test(`struct ${layout.name}`, () => expectSameLayout(layout));
   }
 });
