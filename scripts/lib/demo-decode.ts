@@ -7,6 +7,7 @@
 //
 //   bun scripts/lib/demo-decode.ts OUTDIR CLIP...
 import { basename, join } from "node:path";
+import { ffmpegFrameMd5s } from "../../test/device/helpers";
 
 const [outDir, ...clips] = process.argv.slice(2);
 if (!outDir || !clips.length) throw new Error("usage: demo-decode.ts OUTDIR CLIP...");
@@ -32,10 +33,7 @@ let mismatches = 0;
 for (const [i, clip] of clips.entries()) {
   const raw = `/tmp/demo-${i}.yuv`;
   const r = JSON.parse(sh(["bun", join(root, "src/cli.ts"), "decode", "--json", "--output", raw, clip])) as DecodeJson;
-  const reference = sh(["ffmpeg", "-nostdin", "-v", "error", "-i", clip, "-pix_fmt", r.ffmpeg_pix_fmt, "-f", "framemd5", "-"])
-    .split("\n")
-    .filter((l) => l && !l.startsWith("#"))
-    .map((l) => l.split(",").at(-1)?.trim());
+  const reference = ffmpegFrameMd5s(["-i", clip, "-pix_fmt", r.ffmpeg_pix_fmt]);
   const same = r.frames.filter((f, n) => f.md5 !== null && f.md5 === reference[n]).length;
   if (same !== reference.length || r.count !== reference.length) mismatches++;
   const s = r.stream;

@@ -6,23 +6,20 @@
 // vivid's buffers must be at least as large as ours (1 MiB), so its capture
 // format is set to 1280x720 YUYV (1.8 MB) first.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { hdrClips } from "../helpers/decode-clips";
 import {
-  COMPLIANCE_TIMEOUT,
   compliance130,
-  complianceTotals,
-  failLines,
+  COMPLIANCE_TIMEOUT,
   inVm,
   nodes,
+  reportCompliance,
+  restartDaemon,
   run,
-  startDaemon,
-  stopDaemon,
   trixie,
 } from "./helpers";
 
-const CONFIG = "/tmp/daedalusd-one-codec.json";
 const VIVID_CAP = "vivid-000-vid-cap";
 
 /** Whether this kernel has vivid (Debian's do; the debug kernel is built without it). */
@@ -54,8 +51,7 @@ describe.skipIf(!haveVivid())("v4l2-compliance 1.30 -e vivid (DMABUF import)", (
 
   afterAll(async () => {
     run(["rmmod", "vivid"]);
-    await stopDaemon();
-    await startDaemon();
+    await restartDaemon();
   }, 60_000);
 
   test(
@@ -65,16 +61,12 @@ describe.skipIf(!haveVivid())("v4l2-compliance 1.30 -e vivid (DMABUF import)", (
       if (!entry) throw new Error("no H.264 header clip");
       const { hdr } = entry;
       // It streams the node's default OUTPUT format: the daemon offers only H.264.
-      await stopDaemon();
-      writeFileSync(CONFIG, JSON.stringify({ decoder: { codecs: ["h264"] } }));
-      await startDaemon(["--config", CONFIG]);
+      await restartDaemon(["h264"]);
       const r = compliance130(
         ["-d", nodes().video, "-e", vivid, "-s", "--stream-from-hdr", `/mnt/${basename(hdr)}`],
         dirname(hdr),
       );
-      const totals = complianceTotals(r.out);
-      console.log(`v4l2-compliance 1.30 -s -e ${vivid}: ${JSON.stringify(totals)}`);
-      if (totals.failed) console.log(failLines(r.out).join("\n"));
+      const totals = reportCompliance(`v4l2-compliance 1.30 -s -e ${vivid}`, r.out);
       if (totals.warnings) console.log(r.out.split("\n").filter((l) => /\bwarn:/.test(l)).join("\n"));
       expect(totals.failed).toBe(0);
       // Compact checks: a failed toMatch would print all of the output again.

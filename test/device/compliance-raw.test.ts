@@ -9,29 +9,16 @@
 // no stream of theirs (the per-frame case is compliance-stream.test.ts, and
 // no v4l2-compliance release knows AV1's stateful fourcc at all).
 import { afterAll, describe, expect, test } from "bun:test";
-import { statSync, writeFileSync } from "node:fs";
+import { statSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { rawChunkClips } from "../helpers/decode-clips";
-import {
-  COMPLIANCE_TIMEOUT,
-  compliance130,
-  complianceTotals,
-  failLines,
-  inVm,
-  nodes,
-  startDaemon,
-  stopDaemon,
-} from "./helpers";
+import { COMPLIANCE_TIMEOUT, compliance130, inVm, nodes, reportCompliance, restartDaemon } from "./helpers";
 
-const CONFIG = "/tmp/daedalusd-one-codec.json";
 /** Bitstream buffers each streaming test fills: 1 MiB each, more than any clip holds. */
 const BUFFERS = 4;
 
 describe.skipIf(!inVm)("v4l2-compliance 1.30 -s --stream-from (raw chunks)", () => {
-  afterAll(async () => {
-    await stopDaemon();
-    await startDaemon();
-  }, 60_000);
+  afterAll(() => restartDaemon(), 60_000);
 
   for (const clip of inVm ? rawChunkClips() : []) {
     test(
@@ -42,16 +29,12 @@ describe.skipIf(!inVm)("v4l2-compliance 1.30 -s --stream-from (raw chunks)", () 
         expect(statSync(clip.path).size).toBeGreaterThan(2 * 1024 * 1024);
         expect(statSync(clip.path).size).toBeLessThan(BUFFERS * 1024 * 1024);
         // It streams the node's default OUTPUT format: the daemon offers only this codec.
-        await stopDaemon();
-        writeFileSync(CONFIG, JSON.stringify({ decoder: { codecs: [clip.codec] } }));
-        await startDaemon(["--config", CONFIG]);
+        await restartDaemon([clip.codec]);
         const r = compliance130(
           ["-d", nodes().video, `-s${BUFFERS}`, "--stream-from", `/mnt/${basename(clip.path)}`],
           dirname(clip.path),
         );
-        const totals = complianceTotals(r.out);
-        console.log(`v4l2-compliance 1.30 -s --stream-from ${clip.codec}: ${JSON.stringify(totals)}`);
-        if (totals.failed) console.log(failLines(r.out).join("\n"));
+        const totals = reportCompliance(`v4l2-compliance 1.30 -s --stream-from ${clip.codec}`, r.out);
         expect(totals.failed).toBe(0);
         // Compact checks: a failed toMatch would print all of the output again.
         expect(r.out.includes("Detected Stateful Decoder")).toBe(true);

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import * as v from "valibot";
 import type { Clip } from "../helpers/clips";
 import { av1Clip, decodeClips, tenBitClips } from "../helpers/decode-clips";
-import { connected, inVm, ROOT, run, startDaemon, stopDaemon } from "./helpers";
+import { connected, ffmpegFrameMd5s, inVm, ROOT, run, startDaemon, stopDaemon } from "./helpers";
 
 const Result = v.object({
   node: v.string(),
@@ -32,15 +32,7 @@ function decodeJson(clip: Clip, extra: string[] = []) {
 
 /** libavcodec's frames of @clip, packed in @pixFmt, as MD5s. */
 function reference(clip: Clip, pixFmt: string): string[] {
-  const r = run(
-    ["ffmpeg", "-nostdin", "-v", "error", "-i", clip.path, "-fps_mode", "passthrough", "-pix_fmt", pixFmt, "-f", "framemd5", "-"],
-    { timeoutMs: 240_000 },
-  );
-  if (r.code !== 0) throw new Error(`ffmpeg failed on ${clip.path}: ${r.err}`);
-  return r.out
-    .split("\n")
-    .filter((l) => l && !l.startsWith("#"))
-    .map((l) => l.split(",").at(-1)?.trim() ?? "");
+  return ffmpegFrameMd5s(["-i", clip.path, "-pix_fmt", pixFmt]);
 }
 
 /** One clip per codec at a size that is not a multiple of 16, AV1, and 10-bit. */

@@ -2,32 +2,15 @@
 // Decoding through the node with unmodified clients, compared frame by
 // frame with plain libavcodec decoding the same clip in the same guest.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { basename } from "node:path";
 import type { Clip, ClipCodec } from "../helpers/clips";
 import { decodeClips, FFMPEG_CODECS } from "../helpers/decode-clips";
-import { connected, counter, inVm, run, startDaemon } from "./helpers";
+import { connected, counter, ffmpegFrameMd5s, inVm, run, startDaemon } from "./helpers";
 
 const CLIPS = inVm ? decodeClips() : [];
 
-/** The per-frame MD5s of a framemd5 listing, in output order. */
-function hashes(framemd5: string): string[] {
-  return framemd5
-    .split("\n")
-    .filter((l) => l && !l.startsWith("#"))
-    .map((l) => l.split(",").at(-1)?.trim() ?? "");
-}
-
+/** Per-frame MD5s of @clip decoded by @decoder, or by plain libavcodec. */
 function ffmpegFrames(clip: Clip, decoder?: string): string[] {
-  const r = run(
-    [
-      "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error",
-      ...(decoder ? ["-c:v", decoder] : []),
-      "-i", clip.path, "-fps_mode", "passthrough", "-f", "framemd5", "-",
-    ],
-    { timeoutMs: 240_000 },
-  );
-  if (r.code !== 0) throw new Error(`ffmpeg ${decoder ?? "(libavcodec)"} failed on ${basename(clip.path)}: ${r.err}`);
-  return hashes(r.out);
+  return ffmpegFrameMd5s([...(decoder ? ["-c:v", decoder] : []), "-i", clip.path]);
 }
 
 describe.skipIf(!inVm)("decoding through the node", () => {

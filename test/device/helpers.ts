@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // Shared by the device suite, which runs inside scripts/vm against the real
 // module. On the host (no DAEDALUS_VM) the suite is skipped as a whole.
-import { existsSync, readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { findNodes, SYSFS_BRIDGE } from "../../src/status/read";
 import * as sys from "../../src/shim/sys";
@@ -79,6 +80,22 @@ export async function startDaemon(args: string[] = []): Promise<number> {
   child.unref();
   await waitFor("the daemon to connect", connected, 20_000);
   return child.pid;
+}
+
+/**
+ * Restarts the daemon offering only @codecs (all of them when omitted).
+ * v4l2-compliance streams the node's default OUTPUT format and knows no
+ * stateful AV1, so its tests choose what the node offers.
+ */
+export async function restartDaemon(codecs?: string[]): Promise<void> {
+  await stopDaemon();
+  if (!codecs) {
+    await startDaemon();
+    return;
+  }
+  const config = "/tmp/daedalusd-codecs.json";
+  writeFileSync(config, JSON.stringify({ decoder: { codecs } }));
+  await startDaemon(["--config", config]);
 }
 
 /** A test's own connection to the bridge, speaking raw bytes. */
@@ -162,4 +179,36 @@ export function complianceTotals(out: string) {
   return { total, succeeded, failed, warnings };
 }
 
+/** A run's totals, logged under @label with the lines of its failures. */
+export function reportCompliance(label: string, out: string) {
+  const totals = complianceTotals(out);
+  console.log(`${label}: ${JSON.stringify(totals)}`);
+  if (totals.failed) console.log(failLines(out).join("\n"));
+  return totals;
+}
+
 export const failLines = (out: string) => out.split("\n").filter((l) => /\bfail:/.test(l)).map((l) => l.trim());
+
+/**
+ * The per-frame MD5s ffmpeg's framemd5 muxer prints for `ffmpeg ARGS`
+ * (input and decoding options), in output order.
+ */
+export function ffmpegFrameMd5s(args: string[], timeoutMs = 240_000): string[] {
+  const r = run(["ffmpeg", "-nostdin", "-v", "error", ...args, "-fps_mode", "passthrough", "-f", "framemd5", "-"], {
+    timeoutMs,
+  });
+  if (r.code !== 0) throw new Error(`ffmpeg ${args.join(" ")} failed: ${r.err}`);
+  return r.out
+    .split("\n")
+    .filter((l) => l && !l.startsWith("#"))
+    .map((l) => l.split(",").at(-1)?.trim() ?? "");
+}
+
+/** MD5s of consecutive @size-byte packed frames; a partial frame at the end shows as its own entry. */
+export function packedFrameMd5s(bytes: Uint8Array, size: number): string[] {
+  const out: string[] = [];
+  for (let at = 0; at < bytes.length; at += size) {
+    out.push(createHash("md5").update(bytes.subarray(at, at + size)).digest("hex"));
+  }
+  return out;
+}

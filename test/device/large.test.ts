@@ -10,12 +10,11 @@
 // an event, and a 4K Main 10 frame takes about 0.9 s to decode under TCG
 // (strace: CAPTURE streams, 0.5 s of select, exit 0 with no frame).
 import { beforeAll, describe, expect, test } from "bun:test";
-import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { Clip } from "../helpers/clips";
 import { largeClips } from "../helpers/decode-clips";
-import { connected, counter, inVm, ROOT, run, startDaemon } from "./helpers";
+import { connected, counter, ffmpegFrameMd5s, inVm, packedFrameMd5s, ROOT, run, startDaemon } from "./helpers";
 
 const TIMEOUT = 300_000;
 const OUT = "/tmp/large-test";
@@ -24,27 +23,6 @@ function clip(codec: string): Clip {
   const c = largeClips().find((l) => l.codec === codec);
   if (!c) throw new Error(`no 4096x2160 ${codec} clip`);
   return c;
-}
-
-/** The per-frame MD5s of a framemd5 listing, in output order. */
-function framemd5(args: string[]): string[] {
-  const r = run(["ffmpeg", "-nostdin", "-v", "error", ...args, "-fps_mode", "passthrough", "-f", "framemd5", "-"], {
-    timeoutMs: TIMEOUT,
-  });
-  if (r.code !== 0) throw new Error(`ffmpeg ${args.join(" ")} failed: ${r.err}`);
-  return r.out
-    .split("\n")
-    .filter((l) => l && !l.startsWith("#"))
-    .map((l) => l.split(",").at(-1)?.trim() ?? "");
-}
-
-/** MD5s of consecutive @size-byte frames. */
-function frameMd5s(bytes: Uint8Array, size: number): string[] {
-  const out: string[] = [];
-  for (let at = 0; at < bytes.length; at += size) {
-    out.push(createHash("md5").update(bytes.subarray(at, at + size)).digest("hex"));
-  }
-  return out;
 }
 
 describe.skipIf(!inVm)("4096x2160 decodes bit-exact", () => {
@@ -58,8 +36,8 @@ describe.skipIf(!inVm)("4096x2160 decodes bit-exact", () => {
     () => {
       const c = clip("h264");
       const jobs = counter("jobs");
-      const viaNode = framemd5(["-c:v", "h264_v4l2m2m", "-i", c.path, "-pix_fmt", "nv12"]);
-      const reference = framemd5(["-i", c.path, "-pix_fmt", "nv12"]);
+      const viaNode = ffmpegFrameMd5s(["-c:v", "h264_v4l2m2m", "-i", c.path, "-pix_fmt", "nv12"], TIMEOUT);
+      const reference = ffmpegFrameMd5s(["-i", c.path, "-pix_fmt", "nv12"], TIMEOUT);
       expect(reference).toHaveLength(c.frames);
       expect(viaNode).toEqual(reference);
       expect(counter("jobs")).toBeGreaterThan(jobs);
@@ -90,10 +68,10 @@ describe.skipIf(!inVm)("4096x2160 decodes bit-exact", () => {
         timeoutMs: TIMEOUT,
       });
       if (f.code !== 0) throw new Error(`ffmpeg failed on ${c.path}: ${f.err}`);
-      const reference = frameMd5s(new Uint8Array(readFileSync(ref)), size);
+      const reference = packedFrameMd5s(new Uint8Array(readFileSync(ref)), size);
       rmSync(ref, { force: true });
       expect(reference).toHaveLength(c.frames);
-      expect(frameMd5s(bytes, size)).toEqual(reference);
+      expect(packedFrameMd5s(bytes, size)).toEqual(reference);
       expect(counter("jobs")).toBeGreaterThan(jobs);
     },
     TIMEOUT,

@@ -4,21 +4,20 @@
 // v4l2-compliance (without streaming: decoding comes with the next issue).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { decoderCodecs, loadFfmpeg } from "../../src/shim/ffmpeg";
-import { writeFileSync } from "node:fs";
 import {
-  COMPLIANCE_TIMEOUT,
   compliance130,
+  COMPLIANCE_TIMEOUT,
   complianceTotals,
   connected,
   failLines,
   inVm,
   nodes,
+  reportCompliance,
+  restartDaemon,
   run,
   startDaemon,
-  stopDaemon,
 } from "./helpers";
 
-const COMPLIANCE_CONFIG = "/tmp/daedalusd-compliance.json";
 
 const FOURCC: Record<string, string> = {
   h264: "H264", hevc: "HEVC", vp8: "VP80", vp9: "VP90", av1: "AV01", mpeg2: "MPG2",
@@ -84,13 +83,10 @@ describe.skipIf(!inVm)("decoder node", () => {
     // format offered, and no v4l-utils release knows the stateful AV1 fourcc
     // yet: the daemon offers the others for these runs.
     beforeAll(async () => {
-      await stopDaemon();
-      writeFileSync(COMPLIANCE_CONFIG, JSON.stringify({ decoder: { codecs: ["h264", "hevc", "vp8", "vp9", "mpeg2"] } }));
-      await startDaemon(["--config", COMPLIANCE_CONFIG]);
+      await restartDaemon(["h264", "hevc", "vp8", "vp9", "mpeg2"]);
     }, COMPLIANCE_TIMEOUT);
     afterAll(async () => {
-      await stopDaemon();
-      await startDaemon();
+      await restartDaemon();
     }, COMPLIANCE_TIMEOUT);
 
     for (const target of [["-d", "video"], ["-m", "media"]] as const) {
@@ -99,9 +95,7 @@ describe.skipIf(!inVm)("decoder node", () => {
         () => {
           const node = nodes()[target[1]];
           const r = compliance130([target[0], node]);
-          const totals = complianceTotals(r.out);
-          console.log(`v4l2-compliance 1.30 ${target[0]} ${node}: ${JSON.stringify(totals)}`);
-          if (totals.failed) console.log(failLines(r.out).join("\n"));
+          const totals = reportCompliance(`v4l2-compliance 1.30 ${target[0]} ${node}`, r.out);
           expect(r.out).toMatch(/v4l2-compliance 1\.30/);
           expect(r.out).toMatch(/Detected Stateful Decoder/);
           expect(totals.failed).toBe(0);

@@ -6,13 +6,12 @@
 // byte-stream clips larger than one bitstream buffer. 4096x2160 is in
 // large.test.ts: v4l2-ctl cannot wait long enough for it under TCG.
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { Clip, ClipCodec } from "../helpers/clips";
 import { rawChunkClips, streamInput, tenBitStreamClips, v4l2ctlClips } from "../helpers/decode-clips";
 import { readStreamHdr } from "../helpers/stream-hdr";
-import { connected, counter, inVm, nodes, run, startDaemon, trixie } from "./helpers";
+import { connected, counter, inVm, nodes, packedFrameMd5s, run, startDaemon, trixie } from "./helpers";
 
 const FOURCC: Record<ClipCodec, string> = {
   h264: "H264",
@@ -82,15 +81,6 @@ function frameBytes(clip: Clip, layout: Layout): number {
   return (clip.width * clip.height * 3) / 2 * (layout === "P010" ? 2 : 1);
 }
 
-/** Per-frame MD5s of packed pictures; a partial frame at the end shows as its own entry. */
-function frameMd5s(bytes: Uint8Array, size: number): string[] {
-  const out: string[] = [];
-  for (let at = 0; at < bytes.length; at += size) {
-    out.push(createHash("md5").update(bytes.subarray(at, at + size)).digest("hex"));
-  }
-  return out;
-}
-
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
 
 /**
@@ -123,11 +113,11 @@ function expectBitExact(clip: Clip, layout: Layout): void {
   const node = layout === "P010" ? cropP010(readStreamHdr(bytes), clip.width, clip.height) : bytes;
   const ref = reference(clip, layout);
   const size = frameBytes(clip, layout);
-  expect(frameMd5s(ref, size)).toHaveLength(clip.frames);
-  const got = frameMd5s(node, size);
+  expect(packedFrameMd5s(ref, size)).toHaveLength(clip.frames);
+  const got = packedFrameMd5s(node, size);
   // v4l2-ctl exits 0 even when it gave up early: its own account then says why.
   if (got.length !== clip.frames) console.log(`v4l2-ctl wrote ${got.length} of ${clip.frames} frames:\n${log}`);
-  expect(got).toEqual(frameMd5s(ref, size));
+  expect(got).toEqual(packedFrameMd5s(ref, size));
   // The frames really came through the module.
   expect(counter("jobs")).toBeGreaterThan(jobs);
 }
