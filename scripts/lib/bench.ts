@@ -2,15 +2,23 @@
 // scripts/bench's two halves. `prepare` (host) makes the clips; `run`
 // (guest, daemon connected) decodes each clip through the node with
 // ffmpeg's *_v4l2m2m and with plain libavcodec, same thread count, same
-// guest, and reports frames per second and their ratio. Results go to
-// stdout as a table and to $DAEDALUS_VM_RESULTS/bench.json.
-import { writeFileSync } from "node:fs";
+// guest, and reports frames per second, CPU time per frame and their
+// ratios. Results go to stdout as a table and to
+// $DAEDALUS_VM_RESULTS/bench.json.
+//
+// The host is a shared machine whose speed drifts by a quarter from one
+// run to the next, so one timing of each side says little. Each round runs
+// the node and plain libavcodec back to back and yields one ratio; the
+// median over the rounds is the figure reported, with the spread beside it.
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Clip, makeClip } from "../../test/helpers/clips";
 import { startDaemon, stopDaemon } from "../../test/device/helpers";
 
 const THREADS = Number(process.env.DAEDALUS_BENCH_THREADS ?? 2);
 const FRAMES = Number(process.env.DAEDALUS_BENCH_FRAMES ?? 120);
+const ROUNDS = Number(process.env.DAEDALUS_BENCH_ROUNDS ?? 5);
+const TICKS_PER_S = 100; // USER_HZ, the unit of /proc/<pid>/stat's times
 
 function clips(): { name: string; clip: Clip; decoder: string }[] {
   return [
@@ -21,17 +29,40 @@ function clips(): { name: string; clip: Clip; decoder: string }[] {
   ];
 }
 
-/** Frames per second of one ffmpeg decode to the null muxer. */
-function fps(clip: Clip, decoder?: string): number {
+/** CPU seconds the daemon has used so far (user + system). */
+function daemonCpu(): number {
+  const pid = readFileSync("/sys/class/misc/daedalus-v4l2/daemon_pid", "utf8").trim();
+  // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_S;
+}
+
+interface Timing {
+  seconds: number;
+  /** CPU seconds of ffmpeg plus, through the node, the daemon's. */
+  cpu: number;
+}
+
+/** One ffmpeg decode of the clip to the null muxer. */
+function time(clip: Clip, decoder?: string): Timing {
   const args = [
     "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-threads", String(THREADS),
     ...(decoder ? ["-c:v", decoder] : []), "-i", clip.path, "-f", "null", "-",
   ];
+  const daemon0 = decoder ? daemonCpu() : 0;
   const t0 = Bun.nanoseconds();
   const r = Bun.spawnSync(args, { stdout: "ignore", stderr: "pipe" });
-  const s = (Bun.nanoseconds() - t0) / 1e9;
+  const seconds = (Bun.nanoseconds() - t0) / 1e9;
   if (!r.success) throw new Error(`${args.join(" ")} failed: ${r.stderr}`);
-  return clip.frames / s;
+  const daemon = decoder ? daemonCpu() - daemon0 : 0;
+  return { seconds, cpu: Number(r.resourceUsage.cpuTime.total) / 1e6 + daemon };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 async function run(): Promise<void> {
@@ -43,18 +74,31 @@ async function run(): Promise<void> {
 
   const kernel = Bun.spawnSync(["uname", "-r"]).stdout.toString().trim();
   const rows = clips().map(({ name, clip, decoder }) => {
-    fps(clip, decoder); // warm-up: page cache, first module and library use
-    // Best of two each, interleaved, so a slow moment of the host hits both alike.
-    const node = Math.max(fps(clip, decoder), fps(clip, decoder));
-    const plain = Math.max(fps(clip), fps(clip));
-    return { clip: name, frames: clip.frames, threads: THREADS, node_fps: node, libavcodec_fps: plain, ratio: node / plain };
+    time(clip, decoder); // warm-up: page cache, first module and library use
+    const rounds = Array.from({ length: ROUNDS }, () => ({ node: time(clip, decoder), plain: time(clip) }));
+    const ratios = rounds.map((r) => r.plain.seconds / r.node.seconds);
+    const perFrameMs = (t: Timing) => (t.cpu / clip.frames) * 1000;
+    return {
+      clip: name,
+      frames: clip.frames,
+      threads: THREADS,
+      rounds: ROUNDS,
+      node_fps: median(rounds.map((r) => clip.frames / r.node.seconds)),
+      libavcodec_fps: median(rounds.map((r) => clip.frames / r.plain.seconds)),
+      ratio: median(ratios),
+      ratio_min: Math.min(...ratios),
+      ratio_max: Math.max(...ratios),
+      node_cpu_ms_per_frame: median(rounds.map((r) => perFrameMs(r.node))),
+      libavcodec_cpu_ms_per_frame: median(rounds.map((r) => perFrameMs(r.plain))),
+    };
   });
-  console.log(`bench on ${kernel} (TCG guest, ${THREADS} decoding threads)`);
-  console.log("clip              frames  node fps  libavcodec fps  ratio");
+  console.log(`bench on ${kernel} (TCG guest, ${THREADS} decoding threads, median of ${ROUNDS} paired rounds)`);
+  console.log("clip              frames  node fps  libavcodec fps  ratio (min-max)    CPU ms/frame node / libavcodec");
   for (const r of rows) {
     console.log(
       `${r.clip.padEnd(16)}  ${String(r.frames).padStart(6)}  ${r.node_fps.toFixed(1).padStart(8)}  ` +
-        `${r.libavcodec_fps.toFixed(1).padStart(14)}  ${r.ratio.toFixed(2).padStart(5)}`,
+        `${r.libavcodec_fps.toFixed(1).padStart(14)}  ${r.ratio.toFixed(2)} (${r.ratio_min.toFixed(2)}-${r.ratio_max.toFixed(2)})` +
+        `   ${r.node_cpu_ms_per_frame.toFixed(1).padStart(6)} / ${r.libavcodec_cpu_ms_per_frame.toFixed(1)}`,
     );
   }
   const out = process.env.DAEDALUS_VM_RESULTS;
