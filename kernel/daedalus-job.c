@@ -514,8 +514,6 @@ static int daedalus_rx_job_done(struct daedalus_ctx *ctx, u32 session,
 	unsigned long flags;
 	int ret;
 
-	if (flags_in & ~DAEDALUS_JOB_ERROR)
-		return -DAEDALUS_REJECT_FIELD;
 	spin_lock_irqsave(&ctx->buf_lock, flags);
 	ret = daedalus_job_lookup(ctx, session, DAEDALUS_QUEUE_OUTPUT, le32_to_cpu(done->tag),
 				  le32_to_cpu(done->index), &buf);
@@ -541,11 +539,6 @@ static int daedalus_rx_frame(struct daedalus_ctx *ctx, u32 session,
 	unsigned long flags;
 	bool error;
 	int ret;
-
-	if (fflags & ~DAEDALUS_FRAME_FLAGS_ALL)
-		return -DAEDALUS_REJECT_FIELD;
-	if (!bytesused && !(fflags & (DAEDALUS_FRAME_LAST | DAEDALUS_FRAME_ERROR)))
-		return -DAEDALUS_REJECT_FIELD;
 
 	spin_lock_irqsave(&ctx->buf_lock, flags);
 	ret = daedalus_job_lookup(ctx, session, DAEDALUS_QUEUE_CAPTURE, le32_to_cpu(frame->tag),
@@ -629,16 +622,13 @@ static int daedalus_rx_stream_info(struct daedalus_ctx *ctx, u32 session,
 		.type = V4L2_EVENT_SOURCE_CHANGE,
 		.u.src_change.changes = V4L2_EVENT_SRC_CH_RESOLUTION,
 	};
+	u32 depth = le32_to_cpu(si->bit_depth);
 	struct v4l2_pix_format_mplane pix;
 	const struct daedalus_raw_fmt *raw;
 	struct daedalus_caps caps;
 	unsigned long flags;
-	u32 depth;
 
 	daedalus_bridge_caps(ctx->dev, &caps);
-	if (!daedalus_stream_info_ok(&caps, si))
-		return -DAEDALUS_REJECT_FIELD;
-	depth = le32_to_cpu(si->bit_depth);
 
 	mutex_lock(&ctx->lock);
 	if (!daedalus_job_live_for(ctx, session)) {
@@ -699,15 +689,43 @@ static int daedalus_rx_error(struct daedalus_ctx *ctx, u32 session,
 {
 	u32 code = le32_to_cpu(err->code);
 
-	if (!code || code > DAEDALUS_ERR_MAX || err->reserved ||
-	    !daedalus_string_ok(err->text, sizeof(err->text)))
-		return -DAEDALUS_REJECT_FIELD;
 	if (!daedalus_job_live_for(ctx, session))
 		return 1;
 	v4l2_warn(&ctx->dev->v4l2_dev, "context %u: the daemon cannot decode: %s (code %u)\n",
 		  ctx->id, err->text, code);
 	daedalus_job_fail(ctx, "decoding error");
 	return 0;
+}
+
+/*
+ * What a message says on its own, checked before its context is looked up:
+ * a malformed message is refused even when the context it names is gone.
+ */
+static bool daedalus_rx_well_formed(struct daedalus_dev *ddev, u16 type, const void *msg)
+{
+	const struct daedalus_msg_stream_info *si = msg;
+	const struct daedalus_msg_job_done *done = msg;
+	const struct daedalus_msg_frame *frame = msg;
+	const struct daedalus_msg_error *err = msg;
+	struct daedalus_caps caps;
+	u32 v;
+
+	switch (type) {
+	case DAEDALUS_MSG_JOB_DONE:
+		return !(le32_to_cpu(done->flags) & ~DAEDALUS_JOB_ERROR) && !done->reserved;
+	case DAEDALUS_MSG_FRAME:
+		v = le32_to_cpu(frame->flags);
+		/* Only an empty LAST, or a frame that failed, may carry no bytes. */
+		return !(v & ~DAEDALUS_FRAME_FLAGS_ALL) &&
+		       (frame->bytesused || (v & (DAEDALUS_FRAME_LAST | DAEDALUS_FRAME_ERROR)));
+	case DAEDALUS_MSG_STREAM_INFO:
+		daedalus_bridge_caps(ddev, &caps);
+		return daedalus_stream_info_ok(&caps, si);
+	default:
+		v = le32_to_cpu(err->code);
+		return v && v <= DAEDALUS_ERR_MAX && !err->reserved &&
+		       daedalus_string_ok(err->text, sizeof(err->text));
+	}
 }
 
 /**
@@ -727,6 +745,8 @@ int daedalus_job_rx(struct daedalus_dev *ddev, u32 session, u16 type, const void
 	bool stale;
 	int ret;
 
+	if (!daedalus_rx_well_formed(ddev, type, msg))
+		return -DAEDALUS_REJECT_FIELD;
 	ctx = daedalus_ctx_get(ddev, le32_to_cpu(hdr->ctx_id), &stale);
 	if (!ctx)
 		return stale ? 1 : -DAEDALUS_REJECT_CONTEXT;

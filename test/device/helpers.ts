@@ -47,6 +47,13 @@ export function run(cmd: string[], opts: { timeoutMs?: number } = {}): { code: n
   return { code: p.exitCode ?? -1, out: p.stdout.toString(), err: p.stderr.toString() };
 }
 
+/** Open handles of the video node the kernel counts (debugfs). */
+export function liveContexts(): number {
+  const m = readFileSync("/sys/kernel/debug/daedalus-v4l2/bridge", "utf8").match(/^contexts: (\d+)$/m);
+  if (!m) throw new Error("debugfs bridge file has no contexts line");
+  return Number(m[1]);
+}
+
 export function daemonPid(): number {
   return Number(sysfs("daemon_pid"));
 }
