@@ -53,7 +53,7 @@ int daedalus_decoder_cmd(struct file *file, void *priv, struct v4l2_decoder_cmd 
 	}
 
 	spin_lock_irqsave(&ctx->buf_lock, flags);
-	if (ctx->drain == DAEDALUS_DRAIN_ACTIVE) {
+	if (ctx->drain == DAEDALUS_DRAIN_ACTIVE || ctx->drain == DAEDALUS_DRAIN_LAST) {
 		ret = -EBUSY;
 	} else {
 		ctx->drain = DAEDALUS_DRAIN_NONE;

@@ -392,7 +392,7 @@ int daedalus_job_drain(struct daedalus_ctx *ctx)
 	if (!ctl)
 		return -ENOMEM;
 	spin_lock_irqsave(&ctx->buf_lock, flags);
-	if (ctx->drain == DAEDALUS_DRAIN_ACTIVE)
+	if (ctx->drain == DAEDALUS_DRAIN_ACTIVE || ctx->drain == DAEDALUS_DRAIN_LAST)
 		ret = -EBUSY;
 	else if (!daedalus_job_live(ctx))
 		ret = -EIO;
@@ -570,7 +570,7 @@ static int daedalus_rx_frame(struct daedalus_ctx *ctx, u32 session,
 		buf->vb.flags |= V4L2_BUF_FLAG_BFRAME;
 	if (fflags & DAEDALUS_FRAME_LAST) {
 		buf->vb.flags |= V4L2_BUF_FLAG_LAST;
-		ctx->drain = DAEDALUS_DRAIN_STOPPED;
+		ctx->drain = DAEDALUS_DRAIN_LAST;
 	}
 	daedalus_job_copy_meta(ctx, &buf->vb);
 	/* The EOS event is due before the client can see LAST. */

@@ -342,14 +342,13 @@ static int daedalus_s_fmt_out(struct file *file, void *priv, struct v4l2_format 
 	struct daedalus_ctx *ctx = file_to_ctx(file);
 	struct daedalus_caps caps;
 
-	if (vb2_is_busy(&ctx->out_q))
+	/* Commit Points 5 of dev-decoder.rst: not while either queue has buffers. */
+	if (vb2_is_busy(&ctx->out_q) || vb2_is_busy(&ctx->cap_q))
 		return -EBUSY;
 	daedalus_bridge_caps(ctx->dev, &caps);
 	daedalus_fmt_adjust_coded(&caps, &f->fmt.pix_mp);
 	ctx->out_fmt = f->fmt.pix_mp;
-	/* Frame buffers already allocated keep their format until the stream changes it. */
-	if (!vb2_is_busy(&ctx->cap_q))
-		daedalus_ctx_derive_capture(ctx, &caps);
+	daedalus_ctx_derive_capture(ctx, &caps);
 	return 0;
 }
 
@@ -511,17 +510,42 @@ static int daedalus_prepare_buf(struct file *file, void *priv, struct v4l2_buffe
 	return ret;
 }
 
+/*
+ * The drain ends when the client dequeues the LAST buffer (dev-decoder.rst,
+ * Drain 3), not when the daemon fills it. A LAST buffer left over from a
+ * drain a seek cut short ends nothing: decoding went on after the seek, so
+ * DQBUF does not say EPIPE for it.
+ */
+static void daedalus_dqbuf_last(struct daedalus_ctx *ctx)
+{
+	unsigned long flags;
+	bool stale = false;
+
+	spin_lock_irqsave(&ctx->buf_lock, flags);
+	if (ctx->drain == DAEDALUS_DRAIN_LAST)
+		ctx->drain = DAEDALUS_DRAIN_STOPPED;
+	else
+		stale = true;
+	spin_unlock_irqrestore(&ctx->buf_lock, flags);
+	if (stale)
+		vb2_clear_last_buffer_dequeued(&ctx->cap_q);
+}
+
 static int daedalus_dqbuf(struct file *file, void *priv, struct v4l2_buffer *b)
 {
-	struct vb2_queue *q = daedalus_queue_for(file_to_ctx(file), b->type);
+	struct daedalus_ctx *ctx = file_to_ctx(file);
+	struct vb2_queue *q = daedalus_queue_for(ctx, b->type);
 	int ret;
 
 	if (!q)
 		return -EINVAL;
 	ret = vb2_dqbuf(q, b, file->f_flags & O_NONBLOCK);
-	if (!ret)
-		daedalus_queue_fix_offsets(q, b);
-	return ret;
+	if (ret)
+		return ret;
+	daedalus_queue_fix_offsets(q, b);
+	if (q == &ctx->cap_q && (b->flags & V4L2_BUF_FLAG_LAST))
+		daedalus_dqbuf_last(ctx);
+	return 0;
 }
 
 static int daedalus_expbuf(struct file *file, void *priv, struct v4l2_exportbuffer *eb)
@@ -540,9 +564,17 @@ static int daedalus_streamon(struct file *file, void *priv, enum v4l2_buf_type t
 
 static int daedalus_streamoff(struct file *file, void *priv, enum v4l2_buf_type type)
 {
-	struct vb2_queue *q = daedalus_queue_for(file_to_ctx(file), type);
+	struct daedalus_ctx *ctx = file_to_ctx(file);
+	struct vb2_queue *q = daedalus_queue_for(ctx, type);
+	int ret;
 
-	return q ? vb2_streamoff(q, type) : -EINVAL;
+	if (!q)
+		return -EINVAL;
+	ret = vb2_streamoff(q, type);
+	/* A seek ends a drain (dev-decoder.rst, Drain 3): CAPTURE gives frames again, not EPIPE. */
+	if (!ret && q == &ctx->out_q)
+		vb2_clear_last_buffer_dequeued(&ctx->cap_q);
+	return ret;
 }
 
 const struct v4l2_ioctl_ops daedalus_ioctl_ops = {

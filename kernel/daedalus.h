@@ -206,6 +206,7 @@ struct daedalus_dev {
 enum daedalus_drain {
 	DAEDALUS_DRAIN_NONE,	/* decoding */
 	DAEDALUS_DRAIN_ACTIVE,	/* STOP issued, LAST not yet given back */
+	DAEDALUS_DRAIN_LAST,	/* LAST given back, not yet dequeued: still draining */
 	DAEDALUS_DRAIN_STOPPED,	/* drained; new bitstream waits for START */
 };
 
