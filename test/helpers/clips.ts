@@ -29,6 +29,11 @@ export interface ClipSpec {
    * large for their frame size. Default none.
    */
   noise?: number;
+  /**
+   * A keyframe (H.264: an IDR) every this many frames and nowhere else,
+   * for seeking; default the encoder's own choice. H.264 only.
+   */
+  gop?: number;
 }
 
 export interface Clip {
@@ -46,6 +51,8 @@ export interface Clip {
   profile: string | null;
   /** The noise strength, 0 for none. */
   noise: number;
+  /** The fixed keyframe interval, 0 for the encoder's choice. */
+  gop: number;
 }
 
 export const DEFAULT_CONTAINER: Record<ClipCodec, ClipContainer> = {
@@ -133,6 +140,7 @@ export function makeClip(spec: ClipSpec, opts: { dir?: string; force?: boolean }
   const fps = spec.fps ?? 25;
   const bitDepth = spec.bitDepth ?? 8;
   const noise = spec.noise ?? 0;
+  const gop = spec.gop ?? 0;
   const { codec, width, height, frames } = spec;
 
   for (const [name, value] of Object.entries({ width, height, frames, fps })) {
@@ -146,6 +154,8 @@ export function makeClip(spec: ClipSpec, opts: { dir?: string; force?: boolean }
     throw new Error(`no 10-bit ${codec} clips`);
   }
   if (!Number.isInteger(noise) || noise < 0 || noise > 100) throw new Error("clip noise must be an integer 0-100");
+  if (!Number.isInteger(gop) || gop < 0) throw new Error("clip gop must be a non-negative integer");
+  if (gop && codec !== "h264") throw new Error("a fixed gop is for h264 clips only");
 
   const pixFmt = bitDepth === 10 ? "yuv420p10le" : "yuv420p";
   const enc = encoderArgs(codec, bitDepth === 10);
@@ -155,6 +165,8 @@ export function makeClip(spec: ClipSpec, opts: { dir?: string; force?: boolean }
     "-f", "lavfi", "-i", `testsrc2=size=${width}x${height}:rate=${fps}${noise ? `,noise=alls=${noise}:allf=t` : ""}`,
     "-frames:v", String(frames), "-pix_fmt", pixFmt, "-threads", "1",
     ...enc.args,
+    // No scene-cut keyframes: keyframes exactly every gop frames, closed GOPs (x264's default).
+    ...(gop ? ["-g", String(gop), "-keyint_min", String(gop), "-sc_threshold", "0"] : []),
     "-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1",
     // The index first, so a file cut short still opens.
     ...(mux.format === "mp4" ? ["-movflags", "+faststart"] : []),
@@ -162,10 +174,10 @@ export function makeClip(spec: ClipSpec, opts: { dir?: string; force?: boolean }
   ];
   const hash = createHash("sha256").update(JSON.stringify(args)).digest("hex").slice(0, 10);
   const dir = opts.dir ?? clipsDir();
-  const name = `${codec}-${width}x${height}-${frames}f-${fps}fps-${bitDepth}bit${noise ? `-noise${noise}` : ""}-${hash}.${mux.ext}`;
+  const name = `${codec}-${width}x${height}-${frames}f-${fps}fps-${bitDepth}bit${noise ? `-noise${noise}` : ""}${gop ? `-gop${gop}` : ""}-${hash}.${mux.ext}`;
   const path = join(dir, name);
   const clip: Clip = {
-    path, codec, width, height, frames, container, fps, bitDepth, pixFmt, profile: enc.profile, noise,
+    path, codec, width, height, frames, container, fps, bitDepth, pixFmt, profile: enc.profile, noise, gop,
   };
 
   if (!opts.force && existsSync(path)) return clip;

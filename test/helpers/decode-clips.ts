@@ -107,10 +107,34 @@ export function hdrClips(): { clip: Clip; hdr: string }[] {
   });
 }
 
+/**
+ * The subject of the seek and state-machine tests: an H.264 elementary
+ * stream with B-frames and an IDR every 10 frames (closed GOPs), small so
+ * that several whole decodes stay quick under TCG; 180 lines is not a
+ * multiple of 16, so frames are cropped too.
+ */
+export function seekClip(): Clip {
+  return makeClip({ codec: "h264", width: 320, height: 180, frames: 40, gop: 10, container: "raw" });
+}
+
+/**
+ * The robustness tests' streams: a long 1080p clip that keeps a client busy
+ * for seconds, a byte stream v4l2-ctl can loop, and a short one to check
+ * that decoding still works afterwards.
+ */
+export function robustnessClips(): { long: Clip; raw: Clip; check: Clip } {
+  return {
+    long: makeClip({ codec: "h264", width: 1920, height: 1080, frames: 120, fps: 30 }),
+    raw: makeClip({ codec: "h264", width: 640, height: 360, frames: 30, container: "raw", noise: 60 }),
+    check: makeClip({ codec: "h264", width: 854, height: 480, frames: 16 }),
+  };
+}
+
 if (import.meta.main) {
   const streamed = [...v4l2ctlClips(), ...tenBitStreamClips(), ...rawChunkClips()];
   for (const clip of streamed) streamInput(clip);
-  const all = [...decodeClips(), av1Clip(), ...tenBitClips(), ...streamed, ...largeClips()];
+  const all = [...decodeClips(), av1Clip(), ...tenBitClips(), ...streamed, ...largeClips(), seekClip(),
+    ...Object.values(robustnessClips())];
   const count = new Set(all.map((c) => c.path)).size;
   console.log(`decode clips: ${count} ready in ${all[0]?.path.replace(/\/[^/]*$/, "")}`);
 }

@@ -1,0 +1,758 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * A V4L2 stateful-decoder client for the device suite (seek.test.ts,
+ * state-machine.test.ts): raw ioctls, MPLANE, MMAP, one H.264 access unit
+ * per OUTPUT buffer. It runs the steps it is given in order and prints what
+ * happened, one fact per line, so the tests can hold the node to
+ * dev-decoder.rst. It asserts nothing itself.
+ *
+ *   m2m-seq split CLIP              "au <index> <offset> <size>" per access unit
+ *   m2m-seq run DEVICE CLIP STEP... the steps below
+ *
+ * Steps (each first prints "step <step>"):
+ *   fmt-out                 S_FMT OUTPUT to H264          "result fmt-out ok|<ERRNO>"
+ *   reqbufs-out:N           REQBUFS OUTPUT (0 frees)      "result reqbufs-out <count>|<ERRNO>"
+ *   reqbufs-cap:N           REQBUFS CAPTURE in G_FMT's format
+ *   create-cap:N:F          CREATE_BUFS CAPTURE, G_FMT's format F times wider
+ *                           and higher                    "result create-cap <count> <first index>"
+ *   streamon-out, streamoff-out, streamon-cap, streamoff-cap
+ *                           "result <step> ok|<ERRNO>"; STREAMON CAPTURE queues
+ *                           every CAPTURE buffer, STREAMOFF takes them all back
+ *   feed:A:B                queue access units A..B-1     "queue <serial> <au>" each
+ *   feed-eos:A:B            the same, an end-of-stream NAL after the last one
+ *   frames:N                until N frames in all have come out
+ *   stop, start             DECODER_CMD                   "result stop|start ok|<ERRNO>"
+ *   last                    until the LAST buffer and every OUTPUT buffer are
+ *                           back, then one more DQBUF
+ *                                                         "result dqbuf-after-last ok|<ERRNO>"
+ *   last-done               until a CAPTURE buffer is done with LAST, dequeuing
+ *                           none                          "result last-done ok"
+ *   settle:MS               serve both queues and events for MS ms
+ *   query-out, query-cap    "state <queue> queued <n> done <n>" (QUERYBUF flags)
+ *   auto:off, auto:on       answer SOURCE_CHANGE with a CAPTURE setup (default on)
+ *   setup:create:F          set CAPTURE up with create-cap:…:F instead of REQBUFS
+ *
+ * Whatever step runs, the node is served: done OUTPUT buffers are taken
+ * back, frames are dequeued ("frame <serial> <md5> <index> <flags>", the
+ * MD5 of the visible picture packed as FFmpeg's nv12; "frame-error" for an
+ * ERROR buffer; "last <index> <bytesused>" for LAST) and queued again, and
+ * events are dequeued ("event eos", "event source-change <changes>"). The
+ * timestamp of the n-th OUTPUT buffer queued (serial n, from 1) is n ms, so
+ * a frame names the queueing it came from. A wait that sees nothing happen
+ * for 30 s prints "timeout <what>" and exits with 3.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libavutil/md5.h>
+#include <libavutil/mem.h>
+#include <linux/videodev2.h>
+
+#define MAX_BUFS	32
+#define MAX_AUS		4096
+#define STALL_MS	30000
+
+struct buf {
+	void *addr;
+	size_t len;
+	bool queued;
+};
+
+struct queue {
+	uint32_t type;
+	const char *name;
+	struct buf bufs[MAX_BUFS];
+	unsigned int n;
+	bool streaming;
+};
+
+struct au {
+	size_t offset, size;
+};
+
+static struct {
+	int fd;
+	struct queue out, cap;
+	uint8_t *clip;
+	size_t clip_len;
+	struct au aus[MAX_AUS];
+	unsigned int naus;
+	uint32_t serial;
+	struct v4l2_pix_format_mplane fmt;	/* CAPTURE, as last set up */
+	struct v4l2_rect visible;
+	unsigned int frames;			/* frames dequeued so far */
+	bool last;				/* a LAST buffer was dequeued since STOP */
+	bool auto_setup;
+	unsigned int create_scale;		/* 0: set CAPTURE up with REQBUFS */
+	uint64_t progress_ms;			/* when something last happened */
+} s = { .out = { V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, "out" },
+	.cap = { V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, "cap" },
+	.auto_setup = true };
+
+static const char *errname(int e)
+{
+	static char other[16];
+
+	switch (e) {
+	case EBUSY: return "EBUSY";
+	case EINVAL: return "EINVAL";
+	case EPIPE: return "EPIPE";
+	case EIO: return "EIO";
+	case EAGAIN: return "EAGAIN";
+	case ENOMEM: return "ENOMEM";
+	case EPERM: return "EPERM";
+	case ENOENT: return "ENOENT";
+	case ENOTTY: return "ENOTTY";
+	case ENODEV: return "ENODEV";
+	}
+	snprintf(other, sizeof(other), "E%d", e);
+	return other;
+}
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static __attribute__((noreturn)) void die(int code, const char *what)
+{
+	say("error %s", what);
+	exit(code);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int xioctl(unsigned long req, void *arg)
+{
+	int r;
+
+	do
+		r = ioctl(s.fd, req, arg);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? errno : 0;
+}
+
+static void result(const char *step, int err)
+{
+	say("result %s %s", step, err ? errname(err) : "ok");
+}
+
+/* Annex B: access units start at an AUD, SPS, PPS or SEI, or at a slice with first_mb 0. */
+
+static size_t next_start(const uint8_t *p, size_t len, size_t at)
+{
+	for (; at + 3 <= len; at++)
+		if (!p[at] && !p[at + 1] && p[at + 2] == 1)
+			return at;
+	return len;
+}
+
+static void split(void)
+{
+	size_t at = next_start(s.clip, s.clip_len, 0);
+	bool vcl_seen = false;
+
+	s.naus = 0;
+	while (at < s.clip_len) {
+		size_t nal = at + 3, next = next_start(s.clip, s.clip_len, nal);
+		/* A four-byte start code's zero belongs to the NAL that follows. */
+		size_t begin = at > 0 && !s.clip[at - 1] ? at - 1 : at;
+		unsigned int type = nal < s.clip_len ? s.clip[nal] & 0x1f : 0;
+		bool vcl = type == 1 || type == 5;
+		bool first_mb0 = vcl && nal + 1 < s.clip_len && (s.clip[nal + 1] & 0x80);
+		bool starts = !s.naus || (vcl_seen && ((type >= 6 && type <= 9) ||
+						       (type >= 14 && type <= 18) || first_mb0));
+
+		if (starts) {
+			if (s.naus == MAX_AUS)
+				die(2, "too many access units");
+			if (s.naus)
+				s.aus[s.naus - 1].size = begin - s.aus[s.naus - 1].offset;
+			s.aus[s.naus++].offset = begin;
+			vcl_seen = false;
+		}
+		vcl_seen |= vcl;
+		at = next;
+	}
+	if (s.naus)
+		s.aus[s.naus - 1].size = s.clip_len - s.aus[s.naus - 1].offset;
+}
+
+static void load(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || fstat(fd, &st) || !st.st_size)
+		die(2, "cannot read the clip");
+	s.clip_len = (size_t)st.st_size;
+	s.clip = mmap(NULL, s.clip_len, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (s.clip == MAP_FAILED)
+		die(2, "cannot map the clip");
+	split();
+}
+
+/* Buffers. */
+
+static void unmap_all(struct queue *q)
+{
+	for (unsigned int i = 0; i < q->n; i++)
+		if (q->bufs[i].addr)
+			munmap(q->bufs[i].addr, q->bufs[i].len);
+	memset(q->bufs, 0, sizeof(q->bufs));
+	q->n = 0;
+}
+
+static void map_buf(struct queue *q, unsigned int index)
+{
+	struct v4l2_plane planes[VIDEO_MAX_PLANES] = { 0 };
+	struct v4l2_buffer b = { .type = q->type, .memory = V4L2_MEMORY_MMAP, .index = index,
+				 .m.planes = planes, .length = VIDEO_MAX_PLANES };
+	void *addr;
+
+	if (index >= MAX_BUFS || xioctl(VIDIOC_QUERYBUF, &b))
+		die(2, "QUERYBUF failed");
+	addr = mmap(NULL, planes[0].length, PROT_READ | PROT_WRITE, MAP_SHARED, s.fd,
+		    planes[0].m.mem_offset);
+	if (addr == MAP_FAILED)
+		die(2, "mmap failed");
+	q->bufs[index] = (struct buf){ addr, planes[0].length, false };
+}
+
+static int reqbufs(struct queue *q, unsigned int count)
+{
+	struct v4l2_requestbuffers rb = { .count = count, .type = q->type,
+					  .memory = V4L2_MEMORY_MMAP };
+	int err = xioctl(VIDIOC_REQBUFS, &rb);
+
+	if (err)
+		return -err;
+	unmap_all(q);
+	if (rb.count > MAX_BUFS)
+		die(2, "too many buffers");
+	for (unsigned int i = 0; i < rb.count; i++)
+		map_buf(q, i);
+	q->n = rb.count;
+	return (int)rb.count;
+}
+
+static int qbuf(struct queue *q, unsigned int index, size_t used, uint32_t serial)
+{
+	struct v4l2_plane planes[1] = { { .bytesused = (uint32_t)used } };
+	struct v4l2_buffer b = { .type = q->type, .memory = V4L2_MEMORY_MMAP, .index = index,
+				 .m.planes = planes, .length = 1 };
+	int err;
+
+	b.timestamp.tv_sec = serial / 1000;
+	b.timestamp.tv_usec = (serial % 1000) * 1000;
+	err = xioctl(VIDIOC_QBUF, &b);
+	if (!err)
+		q->bufs[index].queued = true;
+	return err;
+}
+
+static void queue_all_cap(void)
+{
+	for (unsigned int i = 0; i < s.cap.n; i++)
+		if (!s.cap.bufs[i].queued && qbuf(&s.cap, i, 0, 0))
+			die(2, "QBUF on CAPTURE failed");
+}
+
+static int stream(struct queue *q, bool on)
+{
+	int type = (int)q->type;
+	int err = xioctl(on ? VIDIOC_STREAMON : VIDIOC_STREAMOFF, &type);
+
+	if (err)
+		return err;
+	q->streaming = on;
+	if (!on)
+		for (unsigned int i = 0; i < q->n; i++)
+			q->bufs[i].queued = false;
+	else if (q == &s.cap)
+		queue_all_cap();
+	return 0;
+}
+
+/* The visible picture, packed without padding, as FFmpeg's nv12. */
+static void frame_md5(const uint8_t *p, char out[33])
+{
+	uint32_t bpl = s.fmt.plane_fmt[0].bytesperline;
+	const uint8_t *chroma = p + (size_t)bpl * s.fmt.height;
+	struct AVMD5 *md5 = av_md5_alloc();
+	uint8_t d[16];
+
+	if (!md5)
+		die(2, "out of memory");
+	av_md5_init(md5);
+	for (uint32_t y = 0; y < s.visible.height; y++)
+		av_md5_update(md5, p + (size_t)(s.visible.top + y) * bpl + s.visible.left,
+			      s.visible.width);
+	for (uint32_t y = 0; y < s.visible.height / 2; y++)
+		av_md5_update(md5, chroma + (size_t)(s.visible.top / 2 + y) * bpl + s.visible.left,
+			      s.visible.width);
+	av_md5_final(md5, d);
+	av_free(md5);
+	for (int i = 0; i < 16; i++)
+		sprintf(out + 2 * i, "%02x", d[i]);
+}
+
+/* CAPTURE setup (dev-decoder.rst): the format the stream asks for, and buffers for it. */
+
+static void read_capture_format(void)
+{
+	struct v4l2_format f = { .type = s.cap.type };
+	struct v4l2_selection sel = { .type = s.cap.type, .target = V4L2_SEL_TGT_COMPOSE };
+
+	if (xioctl(VIDIOC_G_FMT, &f) || xioctl(VIDIOC_G_SELECTION, &sel))
+		die(2, "G_FMT or G_SELECTION on CAPTURE failed");
+	if (f.fmt.pix_mp.pixelformat != V4L2_PIX_FMT_NV12 || f.fmt.pix_mp.num_planes != 1)
+		die(2, "CAPTURE is not single-plane NV12");
+	s.fmt = f.fmt.pix_mp;
+	s.visible = sel.r;
+}
+
+static unsigned int min_capture(void)
+{
+	struct v4l2_control c = { .id = V4L2_CID_MIN_BUFFERS_FOR_CAPTURE };
+
+	if (xioctl(VIDIOC_G_CTRL, &c))
+		die(2, "no MIN_BUFFERS_FOR_CAPTURE");
+	return (unsigned int)c.value;
+}
+
+static int create_cap(unsigned int count, unsigned int scale, unsigned int *first)
+{
+	struct v4l2_create_buffers cb = { .count = count, .memory = V4L2_MEMORY_MMAP,
+					  .format.type = s.cap.type };
+	struct v4l2_pix_format_mplane *pix = &cb.format.fmt.pix_mp;
+	int err;
+
+	if (xioctl(VIDIOC_G_FMT, &cb.format))
+		die(2, "G_FMT on CAPTURE failed");
+	/* A format for frames scale times the size in each direction. */
+	pix->width *= scale;
+	pix->height *= scale;
+	pix->plane_fmt[0].bytesperline *= scale;
+	pix->plane_fmt[0].sizeimage *= scale * scale;
+	err = xioctl(VIDIOC_CREATE_BUFS, &cb);
+	if (err)
+		return -err;
+	if (cb.index + cb.count > MAX_BUFS)
+		die(2, "too many buffers");
+	for (unsigned int i = cb.index; i < cb.index + cb.count; i++)
+		map_buf(&s.cap, i);
+	if (cb.index + cb.count > s.cap.n)
+		s.cap.n = cb.index + cb.count;
+	*first = cb.index;
+	return (int)cb.count;
+}
+
+static bool capture_fits(unsigned int min)
+{
+	if (s.cap.n < min)
+		return false;
+	for (unsigned int i = 0; i < s.cap.n; i++)
+		if (s.cap.bufs[i].len < s.fmt.plane_fmt[0].sizeimage)
+			return false;
+	return true;
+}
+
+static void on_source_change(void)
+{
+	unsigned int min, first;
+	int n;
+
+	read_capture_format();
+	if (!s.auto_setup)
+		return;
+	min = min_capture();
+	if (s.cap.n) {
+		/* Capture Setup step 6: buffers that fit resume decoding as they are. */
+		if (!capture_fits(min))
+			die(2, "CAPTURE buffers no longer fit; this client does not reallocate");
+		if (s.cap.streaming) {
+			struct v4l2_decoder_cmd dc = { .cmd = V4L2_DEC_CMD_START };
+
+			result("setup-start", xioctl(VIDIOC_DECODER_CMD, &dc));
+		} else {
+			result("setup-streamon", stream(&s.cap, true));
+		}
+		return;
+	}
+	n = s.create_scale ? create_cap(min + 2, s.create_scale, &first) : reqbufs(&s.cap, min + 2);
+	if (n <= 0)
+		die(2, "cannot allocate CAPTURE buffers");
+	say("setup %ux%u visible %ux%u bytesperline %u buffers %d min %u %s", s.fmt.width,
+	    s.fmt.height, s.visible.width, s.visible.height, s.fmt.plane_fmt[0].bytesperline, n,
+	    min, s.create_scale ? "create" : "reqbufs");
+	if (stream(&s.cap, true))
+		die(2, "STREAMON on CAPTURE failed");
+}
+
+/* Serving the node. */
+
+static bool take_events(void)
+{
+	struct v4l2_event ev;
+	bool any = false;
+
+	while (!xioctl(VIDIOC_DQEVENT, &ev)) {
+		any = true;
+		if (ev.type == V4L2_EVENT_EOS) {
+			say("event eos");
+		} else if (ev.type == V4L2_EVENT_SOURCE_CHANGE) {
+			say("event source-change %u", ev.u.src_change.changes);
+			if (ev.u.src_change.changes & V4L2_EVENT_SRC_CH_RESOLUTION)
+				on_source_change();
+		} else {
+			say("event other %u", ev.type);
+		}
+	}
+	return any;
+}
+
+static int dqbuf(struct queue *q, struct v4l2_buffer *b, struct v4l2_plane *planes)
+{
+	*b = (struct v4l2_buffer){ .type = q->type, .memory = V4L2_MEMORY_MMAP,
+				   .m.planes = planes, .length = 1 };
+	return xioctl(VIDIOC_DQBUF, b);
+}
+
+static bool take_output(void)
+{
+	struct v4l2_plane planes[1];
+	struct v4l2_buffer b;
+	bool any = false;
+
+	while (s.out.streaming && !dqbuf(&s.out, &b, planes)) {
+		s.out.bufs[b.index].queued = false;
+		if (b.flags & V4L2_BUF_FLAG_ERROR)
+			say("out-error %u", b.index);
+		any = true;
+	}
+	return any;
+}
+
+/* Dequeues at most @limit frames, reports them and queues their buffers again. */
+static bool take_frames(unsigned int limit)
+{
+	struct v4l2_plane planes[1];
+	struct v4l2_buffer b;
+	bool any = false;
+
+	while (limit-- && s.cap.streaming && !dqbuf(&s.cap, &b, planes)) {
+		uint64_t ns = (uint64_t)b.timestamp.tv_sec * 1000000000u +
+			      (uint64_t)b.timestamp.tv_usec * 1000u;
+		uint64_t serial = ns % 1000000u ? 0 : ns / 1000000u;
+
+		any = true;
+		s.cap.bufs[b.index].queued = false;
+		if (b.flags & V4L2_BUF_FLAG_ERROR) {
+			say("frame-error %llu %u", (unsigned long long)serial, b.index);
+		} else if (planes[0].bytesused) {
+			char md5[33];
+
+			if (planes[0].bytesused < s.fmt.plane_fmt[0].sizeimage)
+				die(2, "a frame smaller than the CAPTURE format");
+			frame_md5(s.cap.bufs[b.index].addr, md5);
+			s.frames++;
+			say("frame %llu %s %u 0x%x", (unsigned long long)serial, md5, b.index,
+			    b.flags);
+		}
+		if (b.flags & V4L2_BUF_FLAG_LAST) {
+			say("last %u %u", b.index, planes[0].bytesused);
+			s.last = true;
+		}
+		if (qbuf(&s.cap, b.index, 0, 0))
+			die(2, "QBUF on CAPTURE failed");
+	}
+	return any;
+}
+
+/* One round: waits up to @ms for the node, then takes what it has. */
+static void serve(int ms, bool frames)
+{
+	struct pollfd p = { .fd = s.fd, .events = POLLIN | POLLOUT | POLLPRI };
+	bool any;
+	int r;
+
+	r = poll(&p, 1, ms);
+	if (r < 0 && errno != EINTR)
+		die(2, "poll failed");
+	any = take_events();
+	any |= take_output();
+	if (frames)
+		any |= take_frames(UINT_MAX);
+	if (any)
+		s.progress_ms = now_ms();
+	else if (r > 0)
+		usleep(2000);	/* ERR, or IN after LAST: poll answers at once, with nothing to take */
+}
+
+static void stalled(const char *what)
+{
+	if (now_ms() - s.progress_ms > STALL_MS) {
+		say("timeout %s", what);
+		exit(3);
+	}
+}
+
+static void feed(unsigned int a, unsigned int b, bool eos)
+{
+	static const uint8_t eos_nal[] = { 0, 0, 0, 1, 11 };
+
+	if (a > b || b > s.naus)
+		die(2, "no such access units");
+	s.progress_ms = now_ms();
+	for (unsigned int au = a; au < b; au++) {
+		size_t len = s.aus[au].size;
+		bool with_eos = eos && au + 1 == b;
+		unsigned int i;
+
+		for (;;) {
+			for (i = 0; i < s.out.n && s.out.bufs[i].queued; i++)
+				;
+			if (i < s.out.n)
+				break;
+			serve(100, true);
+			stalled("a free OUTPUT buffer");
+		}
+		if (len + (with_eos ? sizeof(eos_nal) : 0) > s.out.bufs[i].len)
+			die(2, "an access unit larger than an OUTPUT buffer");
+		memcpy(s.out.bufs[i].addr, s.clip + s.aus[au].offset, len);
+		if (with_eos) {
+			memcpy((uint8_t *)s.out.bufs[i].addr + len, eos_nal, sizeof(eos_nal));
+			len += sizeof(eos_nal);
+		}
+		s.serial++;
+		if (qbuf(&s.out, i, len, s.serial))
+			die(2, "QBUF on OUTPUT failed");
+		say("queue %u %u", s.serial, au);
+		serve(0, true);
+	}
+}
+
+static void wait_frames(unsigned int n)
+{
+	s.progress_ms = now_ms();
+	while (s.frames < n) {
+		serve(100, true);
+		stalled("frames");
+	}
+}
+
+static bool output_queued(void)
+{
+	for (unsigned int i = 0; i < s.out.n; i++)
+		if (s.out.bufs[i].queued)
+			return true;
+	return false;
+}
+
+/* The end of a drain: the LAST frame, and every OUTPUT buffer back (dev-decoder.rst, Drain 2). */
+static void wait_last(void)
+{
+	struct v4l2_plane planes[1];
+	struct v4l2_buffer b;
+
+	s.progress_ms = now_ms();
+	while (!s.last || (s.out.streaming && output_queued())) {
+		serve(100, true);
+		stalled("the LAST buffer and every OUTPUT buffer");
+	}
+	result("dqbuf-after-last", dqbuf(&s.cap, &b, planes));
+	take_events();
+}
+
+/*
+ * Until a CAPTURE buffer is done with LAST, which stays undequeued: done
+ * frames before it are dequeued (DQBUF takes the oldest first, and LAST
+ * is the last), as many as QUERYBUF showed done without LAST.
+ */
+static void wait_last_done(void)
+{
+	s.progress_ms = now_ms();
+	for (;;) {
+		unsigned int done = 0;
+
+		for (unsigned int i = 0; i < s.cap.n; i++) {
+			struct v4l2_plane planes[VIDEO_MAX_PLANES];
+			struct v4l2_buffer b = { .type = s.cap.type, .memory = V4L2_MEMORY_MMAP,
+						 .index = i, .m.planes = planes,
+						 .length = VIDEO_MAX_PLANES };
+
+			if (xioctl(VIDIOC_QUERYBUF, &b))
+				die(2, "QUERYBUF failed");
+			if ((b.flags & V4L2_BUF_FLAG_DONE) && (b.flags & V4L2_BUF_FLAG_LAST)) {
+				result("last-done", 0);
+				return;
+			}
+			done += !!(b.flags & V4L2_BUF_FLAG_DONE);
+		}
+		if (take_frames(done))
+			s.progress_ms = now_ms();
+		serve(20, false);
+		stalled("a done LAST buffer");
+	}
+}
+
+static void settle(unsigned int ms)
+{
+	uint64_t end = now_ms() + ms;
+
+	while (now_ms() < end)
+		serve((int)(end - now_ms()), true);
+}
+
+static void query(struct queue *q)
+{
+	unsigned int queued = 0, done = 0;
+
+	for (unsigned int i = 0; i < q->n; i++) {
+		struct v4l2_plane planes[VIDEO_MAX_PLANES];
+		struct v4l2_buffer b = { .type = q->type, .memory = V4L2_MEMORY_MMAP, .index = i,
+					 .m.planes = planes, .length = VIDEO_MAX_PLANES };
+
+		if (xioctl(VIDIOC_QUERYBUF, &b))
+			die(2, "QUERYBUF failed");
+		queued += !!(b.flags & V4L2_BUF_FLAG_QUEUED);
+		done += !!(b.flags & V4L2_BUF_FLAG_DONE);
+	}
+	say("state %s queued %u done %u", q->name, queued, done);
+}
+
+static int decoder_cmd(uint32_t cmd)
+{
+	struct v4l2_decoder_cmd dc = { .cmd = cmd };
+
+	return xioctl(VIDIOC_DECODER_CMD, &dc);
+}
+
+static void step(const char *arg)
+{
+	unsigned int a = 0, b = 0;
+	char name[32] = "";
+	int n;
+
+	say("step %s", arg);
+	sscanf(arg, "%31[^:]:%u:%u", name, &a, &b);
+	if (!strcmp(name, "fmt-out")) {
+		struct v4l2_format f = { .type = s.out.type };
+
+		f.fmt.pix_mp.pixelformat = V4L2_PIX_FMT_H264;
+		f.fmt.pix_mp.num_planes = 1;
+		f.fmt.pix_mp.plane_fmt[0].sizeimage = 512 * 1024;
+		result("fmt-out", xioctl(VIDIOC_S_FMT, &f));
+	} else if (!strcmp(name, "reqbufs-out") || !strcmp(name, "reqbufs-cap")) {
+		struct queue *q = name[8] == 'o' ? &s.out : &s.cap;
+
+		if (q == &s.cap && a)
+			read_capture_format();
+		n = reqbufs(q, a);
+		if (n < 0)
+			say("result %s %s", name, errname(-n));
+		else
+			say("result %s %d", name, n);
+	} else if (!strcmp(name, "create-cap")) {
+		unsigned int first = 0;
+
+		read_capture_format();
+		n = create_cap(a, b ? b : 1, &first);
+		if (n < 0) {
+			say("result create-cap %s", errname(-n));
+		} else {
+			say("result create-cap %d %u", n, first);
+			if (s.cap.streaming)
+				queue_all_cap();
+		}
+	} else if (!strcmp(name, "streamon-out") || !strcmp(name, "streamoff-out") ||
+		   !strcmp(name, "streamon-cap") || !strcmp(name, "streamoff-cap")) {
+		struct queue *q = strstr(name, "out") ? &s.out : &s.cap;
+
+		if (q == &s.cap && !strcmp(name, "streamon-cap") && s.cap.n)
+			read_capture_format();
+		result(name, stream(q, name[7] == 'n'));
+		if (q == &s.cap)
+			s.last = false;
+	} else if (!strcmp(name, "feed") || !strcmp(name, "feed-eos")) {
+		feed(a, b, name[4] == '-');
+	} else if (!strcmp(name, "frames")) {
+		wait_frames(a);
+	} else if (!strcmp(name, "stop") || !strcmp(name, "start")) {
+		s.last = false;
+		result(name, decoder_cmd(name[2] == 'o' ? V4L2_DEC_CMD_STOP : V4L2_DEC_CMD_START));
+	} else if (!strcmp(name, "last")) {
+		wait_last();
+	} else if (!strcmp(name, "last-done")) {
+		wait_last_done();
+	} else if (!strcmp(name, "settle")) {
+		settle(a);
+	} else if (!strcmp(name, "query-out") || !strcmp(name, "query-cap")) {
+		query(name[6] == 'o' ? &s.out : &s.cap);
+	} else if (!strcmp(arg, "auto:on") || !strcmp(arg, "auto:off")) {
+		s.auto_setup = arg[6] == 'n';
+	} else if (!strncmp(arg, "setup:create:", 13)) {
+		s.create_scale = (unsigned int)atoi(arg + 13);
+	} else {
+		die(2, "unknown step");
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const uint32_t events[] = { V4L2_EVENT_SOURCE_CHANGE, V4L2_EVENT_EOS };
+
+	if (argc == 3 && !strcmp(argv[1], "split")) {
+		load(argv[2]);
+		for (unsigned int i = 0; i < s.naus; i++)
+			say("au %u %zu %zu", i, s.aus[i].offset, s.aus[i].size);
+		return 0;
+	}
+	if (argc < 4 || strcmp(argv[1], "run")) {
+		fprintf(stderr, "usage: m2m-seq split CLIP | m2m-seq run DEVICE CLIP STEP...\n");
+		return 2;
+	}
+	load(argv[3]);
+	s.fd = open(argv[2], O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (s.fd < 0)
+		die(2, "cannot open the device");
+	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
+		struct v4l2_event_subscription sub = { .type = events[i] };
+
+		if (xioctl(VIDIOC_SUBSCRIBE_EVENT, &sub))
+			die(2, "SUBSCRIBE_EVENT failed");
+	}
+	for (int i = 4; i < argc; i++)
+		step(argv[i]);
+	say("done");
+	return 0;
+}
