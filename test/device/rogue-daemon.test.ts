@@ -28,7 +28,7 @@ import {
   STREAM_INFO,
 } from "../../src/protocol/messages";
 import * as sys from "../../src/shim/sys";
-import { makeClip } from "../helpers/clips";
+import { robustnessClips } from "../helpers/decode-clips";
 import {
   counter,
   ffmpegFrameMd5s,
@@ -74,7 +74,7 @@ function setHeader(bytes: Uint8Array, field: "length" | "type" | "ctx_id", value
 
 describe.skipIf(!inVm)("a rogue daemon", () => {
   let br: RawBridge | undefined;
-  const clip = makeClip({ codec: "h264", width: 854, height: 480, frames: 16 });
+  const clip = robustnessClips().check;
 
   beforeAll(async () => {
     await stopDaemon();
