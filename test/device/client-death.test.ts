@@ -43,9 +43,10 @@ describe.skipIf(!inVm)("clients killed mid-stream", () => {
       const video = nodes().video;
       const pid = daemonPid();
       const samples: { cycle: number; rss: number; slab: number }[] = [];
+      const step = Math.max(1, Math.floor((CYCLES - WARMUP) / 5));
       let streaming = 0;
       for (let i = 0; i < CYCLES; i++) {
-        if (i === WARMUP || i === CYCLES - 1 || (i > WARMUP && i % 100 === 0)) {
+        if (i === WARMUP || i === CYCLES - 1 || (i > WARMUP && (i - WARMUP) % step === 0)) {
           await waitFor("contexts to be freed", () => liveContexts() === 0, 10_000);
           samples.push({ cycle: i, rss: daemonRss(), slab: slab() });
         }
@@ -66,8 +67,7 @@ describe.skipIf(!inVm)("clients killed mid-stream", () => {
       await waitFor("the last context to be freed", () => liveContexts() === 0, 10_000);
 
       const first = samples[0];
-      const last = samples.at(-1);
-      if (!first || !last) throw new Error("no memory samples taken");
+      if (!first || samples.length < 3) throw new Error(`only ${samples.length} memory samples taken`);
       console.log(`client kills: ${CYCLES} cycles, ${streaming} killed with the node open`);
       for (const s of samples) {
         console.log(`  after ${s.cycle} cycles: daemon RSS ${(s.rss / MiB).toFixed(1)} MiB, kernel unreclaimable slab ${(s.slab / MiB).toFixed(1)} MiB`);
@@ -79,8 +79,12 @@ describe.skipIf(!inVm)("clients killed mid-stream", () => {
       // A leak of one decoder per cycle would be megabytes per cycle in
       // the daemon, of one context or a few buffers kilobytes per cycle in
       // the slab; these bounds hold several times over for the cycles counted.
-      expect(last.rss - first.rss).toBeLessThan(16 * MiB);
-      expect(last.slab - first.slab).toBeLessThan(2 * MiB);
+      // The daemon's RSS swings by 10-20 MiB as glibc's per-thread arenas
+      // and the JS heap grow and shrink; a leak grows every sample, so the
+      // lower of the last two counts.
+      const end = samples.slice(-2);
+      expect(Math.min(...end.map((s) => s.rss)) - first.rss).toBeLessThan(16 * MiB);
+      expect(Math.min(...end.map((s) => s.slab)) - first.slab).toBeLessThan(2 * MiB);
 
       // And the node still decodes right.
       expect(ffmpegFrameMd5s(["-c:v", "h264_v4l2m2m", "-i", mp4.path])).toEqual(ffmpegFrameMd5s(["-i", mp4.path]));
