@@ -25,6 +25,7 @@ import {
   RawBridge,
   run,
   nodes,
+  seededRandom,
   startDaemon,
   stopDaemon,
   sysfs,
@@ -166,13 +167,7 @@ describe.skipIf(!inVm)("bridge", () => {
     }
 
     test("garbage of every length is refused, and the bridge still answers", () => {
-      let seed = 0x2545f491;
-      const rnd = () => {
-        seed ^= seed << 13;
-        seed ^= seed >>> 17;
-        seed ^= seed << 5;
-        return seed >>> 0;
-      };
+      const rnd = seededRandom(0x2545f491).next;
       for (let i = 0; i < 2000; i++) {
         const bytes = new Uint8Array(rnd() % 200);
         for (let j = 0; j < bytes.length; j++) bytes[j] = rnd() & 0xff;

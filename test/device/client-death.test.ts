@@ -7,7 +7,17 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { robustnessClips } from "../helpers/decode-clips";
-import { connected, daemonPid, ffmpegFrameMd5s, inVm, liveContexts, nodes, startDaemon, waitFor } from "./helpers";
+import {
+  connected,
+  daemonPid,
+  ffmpegFrameMd5s,
+  inVm,
+  liveContexts,
+  nodes,
+  seededRandom,
+  startDaemon,
+  waitFor,
+} from "./helpers";
 
 const CYCLES = Number(process.env.DAEDALUS_CLIENT_KILLS ?? 500);
 /* Cycles before the first measurement: the daemon's allocator and the slab caches warm up. */
@@ -33,13 +43,7 @@ describe.skipIf(!inVm)("clients killed mid-stream", () => {
   test(
     `${CYCLES} open/stream/kill cycles leave no context behind and memory flat`,
     async () => {
-      let seed = 0x0c11e47;
-      const rnd = (n: number) => {
-        seed ^= seed << 13;
-        seed ^= seed >>> 17;
-        seed ^= seed << 5;
-        return (seed >>> 0) % n;
-      };
+      const rnd = seededRandom(0x0c11e47).below;
       const video = nodes().video;
       const pid = daemonPid();
       const samples: { cycle: number; rss: number; slab: number }[] = [];

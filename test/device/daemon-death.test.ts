@@ -26,6 +26,7 @@ import {
   liveContexts,
   nodes,
   ROOT,
+  seededRandom,
   startDaemon,
   waitFor,
 } from "./helpers";
@@ -75,13 +76,7 @@ describe.skipIf(!inVm)("the daemon dies mid-stream", () => {
       // GStreamer registers its v4l2 decoders from what the node offers when it
       // scans: scan once now, with the daemon connected.
       Bun.spawnSync(["gst-inspect-1.0", "v4l2h264dec"], { stdout: "ignore", stderr: "ignore" });
-      let seed = 0xdea7;
-      const rnd = (n: number) => {
-        seed ^= seed << 13;
-        seed ^= seed >>> 17;
-        seed ^= seed << 5;
-        return (seed >>> 0) % n;
-      };
+      const rnd = seededRandom(0xdea7).below;
       const worst: number[] = [];
       for (let round = 0; round < ROUNDS; round++) {
         if (!connected()) await startDaemon();

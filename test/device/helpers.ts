@@ -47,6 +47,21 @@ export function run(cmd: string[], opts: { timeoutMs?: number } = {}): { code: n
   return { code: p.exitCode ?? -1, out: p.stdout.toString(), err: p.stderr.toString() };
 }
 
+/**
+ * xorshift32 from a fixed seed: the same "random" sequence on every run,
+ * so a failure can be replayed.
+ */
+export function seededRandom(seed: number) {
+  let s = seed >>> 0 || 1;
+  const next = () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>>= 0);
+  };
+  return { next, below: (n: number) => next() % n, pick: <T>(xs: readonly T[]): T => xs[next() % xs.length] as T };
+}
+
 /** Open handles of the video node the kernel counts (debugfs). */
 export function liveContexts(): number {
   const m = readFileSync("/sys/kernel/debug/daedalus-v4l2/bridge", "utf8").match(/^contexts: (\d+)$/m);

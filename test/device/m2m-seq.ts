@@ -12,6 +12,9 @@ import { ffmpegFrameMd5s, nodes, ROOT, run } from "./helpers";
 
 export const SEQ_TIMEOUT = 180_000;
 
+/** Initialization (dev-decoder.rst): the coded format, bitstream buffers, OUTPUT streaming. */
+export const INIT = ["fmt-out", "reqbufs-out:8", "streamon-out"];
+
 let client = "";
 
 /** Compiles the client (once); the guest's root is read-only, its /tmp is not. */

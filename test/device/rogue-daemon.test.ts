@@ -35,6 +35,7 @@ import {
   inVm,
   liveContexts,
   RawBridge,
+  seededRandom,
   startDaemon,
   stopDaemon,
   waitFor,
@@ -43,18 +44,6 @@ import {
 const MESSAGES = Number(process.env.DAEDALUS_ROGUE_MESSAGES ?? 100_000);
 const REASONS = ["short", "magic", "version", "type", "length", "field", "state", "context", "buffer"];
 const TIMEOUT = 600_000;
-
-/** xorshift32 with a fixed seed: the same storm on every run. */
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  const next = () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>>= 0);
-  };
-  return { next, below: (n: number) => next() % n, pick: <T>(xs: readonly T[]): T => xs[next() % xs.length] as T };
-}
 
 /** Encodes @layout with a valid header for @type and @ctx, the given fields, zero elsewhere. */
 function encode(layout: StructLayout, type: number, ctx: number, fields: Record<string, Value>): Uint8Array {
@@ -132,7 +121,7 @@ describe.skipIf(!inVm)("a rogue daemon", () => {
       const honestDone = encode(JOB_DONE, MsgType.JOB_DONE, honest.ctx, { tag: honest.tag, index: honest.index, flags: 0 });
       expect(rogue.write(honestDone)).toBe(JOB_DONE.size);
 
-      const r = rng(0x5eed_da1e);
+      const r = seededRandom(0x5eed_da1e);
       const farCtx = () => 0x4000_0000 + r.below(0x3fff_ffff);
       const job = () => r.pick(jobs);
       const cap = () => (capbufs.length ? r.pick(capbufs) : undefined);

@@ -14,6 +14,7 @@ import {
   clipPackets,
   expected,
   type Frame,
+  INIT,
   picture,
   type RefFrame,
   reference,
@@ -22,9 +23,6 @@ import {
   splitClip,
   type Trace,
 } from "./m2m-seq";
-
-/** Initialization (dev-decoder.rst): the coded format, bitstream buffers, OUTPUT streaming. */
-const INIT = ["fmt-out", "reqbufs-out:8", "streamon-out"];
 
 let clip: Clip;
 let ref: RefFrame[];

@@ -10,9 +10,7 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import type { Clip } from "../helpers/clips";
 import { seekClip } from "../helpers/decode-clips";
 import { connected, inVm, startDaemon } from "./helpers";
-import { buildClient, expected, picture, type RefFrame, reference, SEQ_TIMEOUT, seq, type Trace } from "./m2m-seq";
-
-const INIT = ["fmt-out", "reqbufs-out:8", "streamon-out"];
+import { buildClient, expected, INIT, picture, type RefFrame, reference, SEQ_TIMEOUT, seq, type Trace } from "./m2m-seq";
 
 let clip: Clip;
 let ref: RefFrame[];
