@@ -42,6 +42,11 @@ struct dd_backend {
 	struct { int64_t offset, pts; } starts[DD_CHUNK_STARTS];
 	unsigned int nstarts;	/* entries written, the newest at (nstarts - 1) % DD_CHUNK_STARTS */
 	int64_t stream_offset;
+
+	/* The end-of-stream scan across chunks: the last two bytes seen, a NAL header due. */
+	uint8_t tail[2];
+	size_t seen;
+	int header_due;
 };
 
 static int want_parser(uint32_t codec)
@@ -128,6 +133,8 @@ static void reset_parser(struct dd_backend *b)
 {
 	b->nstarts = 0;
 	b->stream_offset = 0;
+	b->seen = 0;
+	b->header_due = 0;
 	if (!b->parser)
 		return;
 	dd_ff.av_parser_close(b->parser);
@@ -173,6 +180,51 @@ static int64_t pts_at(const struct dd_backend *b, int64_t offset)
 			return b->starts[i].pts;
 	}
 	return AV_NOPTS_VALUE;
+}
+
+static int ends_stream(uint32_t codec, uint8_t nal_header)
+{
+	if (codec == DAEDALUS_CODEC_H264)
+		return (nal_header & 0x1f) == 11;
+	return ((nal_header >> 1) & 0x3f) == 37;
+}
+
+/*
+ * A hand-written scan: libavcodec's parsers skip these NAL units without
+ * telling. Start codes (00 00 01) never occur inside a NAL unit, so every
+ * 01 byte after two zeros starts one; memchr keeps the scan cheap.
+ */
+int dd_backend_end_of_stream(struct dd_backend *b, const uint8_t *data, size_t len)
+{
+	const uint8_t *p = data, *end = data + len;
+	int found = 0;
+
+	if (b->codec != DAEDALUS_CODEC_H264 && b->codec != DAEDALUS_CODEC_HEVC)
+		return 0;
+	if (!len)
+		return 0;
+	if (b->header_due) {
+		b->header_due = 0;
+		found = ends_stream(b->codec, data[0]);
+	}
+	while (!found && (p = memchr(p, 1, (size_t)(end - p)))) {
+		size_t i = (size_t)(p - data);
+		/* The two bytes before it, from the previous chunk if need be. */
+		uint8_t z1 = i >= 1 ? data[i - 1] : b->tail[1];
+		uint8_t z2 = i >= 2 ? data[i - 2] : i == 1 ? b->tail[1] : b->tail[0];
+
+		if (z1 == 0 && z2 == 0 && (i >= 2 || b->seen + i >= 2)) {
+			if (p + 1 < end)
+				found = ends_stream(b->codec, p[1]);
+			else
+				b->header_due = 1;
+		}
+		p++;
+	}
+	b->tail[0] = len >= 2 ? data[len - 2] : b->tail[1];
+	b->tail[1] = data[len - 1];
+	b->seen += len;
+	return found;
 }
 
 void dd_backend_reset(struct dd_backend *b)

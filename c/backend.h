@@ -40,6 +40,15 @@ int dd_backend_decode(struct dd_backend *b, const uint8_t *data, size_t len, int
  */
 void dd_backend_probe(struct dd_backend *b, const uint8_t *data, size_t len);
 
+/*
+ * Whether this chunk of the byte stream holds an end-of-stream marking:
+ * H.264's end of stream NAL unit (type 11) or HEVC's end of bitstream
+ * (type 37). Start codes split between chunks are found too. No other
+ * codec has one: MPEG-2's sequence_end_code may sit between two sequences
+ * of one stream.
+ */
+int dd_backend_end_of_stream(struct dd_backend *b, const uint8_t *data, size_t len);
+
 /* Forgets buffered data and reference frames: the next chunk starts anew (a seek). */
 void dd_backend_reset(struct dd_backend *b);
 

@@ -30,7 +30,7 @@ enum cmd_type { CMD_JOB, CMD_DRAIN, CMD_STOP_OUTPUT, CMD_RESTART };
 struct cmd {
 	struct cmd *next;
 	enum cmd_type type;
-	uint32_t tag, index, bytesused, data_offset, codec;
+	uint32_t tag, index, bytesused, data_offset, codec, flags;
 	int64_t timestamp;
 	uint32_t out_gen;	/* the OUTPUT generation it was queued in */
 };
@@ -409,23 +409,25 @@ static bool deliver_one(struct dd_decoder *d, uint32_t gen, AVFrame *f, uint32_t
 	return true;
 }
 
-/* Delivers the waiting frames; with last, the final one ends a drain. */
-static void deliver(struct dd_decoder *d, uint32_t gen, bool last)
+/*
+ * Delivers the waiting frames; last_flags (LAST, and END_OF_STREAM for a
+ * drain of the stream's own) go on the final one, which ends a drain.
+ */
+static void deliver(struct dd_decoder *d, uint32_t gen, uint32_t last_flags)
 {
 	struct capbuf cb;
 	uint32_t cap_gen;
 
-	if (last && !d->frames) {
+	if (last_flags && !d->frames) {
 		/* Nothing left to show: an empty buffer carries LAST. */
 		if (take_capbuf(d, gen, true, &cb, &cap_gen))
-			send_frame(d, &cb, 0, DAEDALUS_FRAME_LAST, 0);
+			send_frame(d, &cb, 0, last_flags, 0);
 		return;
 	}
 	while (d->frames && !d->failed) {
 		struct frame_node *n = d->frames;
-		bool is_last = last && !n->next;
 
-		if (!deliver_one(d, gen, n->frame, is_last ? DAEDALUS_FRAME_LAST : 0))
+		if (!deliver_one(d, gen, n->frame, n->next ? 0 : last_flags))
 			break;
 		d->frames = n->next;
 		if (!d->frames)
@@ -450,11 +452,20 @@ static void announce_early(struct dd_decoder *d)
 		send_stream_info(d, &si);
 }
 
+/* Every frame out; the final one (or an empty buffer) carries last_flags. */
+static void do_drain(struct dd_decoder *d, uint32_t gen, uint32_t last_flags)
+{
+	if (d->backend && !d->failed)
+		dd_backend_decode(d->backend, NULL, 0, 0, emit_frame, d);
+	deliver(d, gen, last_flags);
+}
+
 static void do_job(struct dd_decoder *d, const struct cmd *c)
 {
 	struct dd_bufmap *m;
 	uint32_t flags = 0;
 	int err = 0, r;
+	bool eos;
 
 	if (d->failed || !d->backend) {
 		send_job_done(d, c->tag, c->index, DAEDALUS_JOB_ERROR);
@@ -472,6 +483,7 @@ static void do_job(struct dd_decoder *d, const struct cmd *c)
 		return;
 	}
 	dd_bufmap_sync(m, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+	eos = dd_backend_end_of_stream(d->backend, m->addr + c->data_offset, c->bytesused);
 	dd_backend_probe(d->backend, m->addr + c->data_offset, c->bytesused);
 	announce_early(d);
 	r = dd_backend_decode(d->backend, m->addr + c->data_offset, c->bytesused, c->timestamp,
@@ -482,22 +494,18 @@ static void do_job(struct dd_decoder *d, const struct cmd *c)
 	/* The event goes out before the buffer that completed the headers comes back. */
 	announce_early(d);
 	send_job_done(d, c->tag, c->index, flags);
-	deliver(d, c->out_gen, false);
+	deliver(d, c->out_gen, 0);
+	/* dev-decoder.rst, End of Stream: the marking drains as STOP would. */
+	if (eos)
+		do_drain(d, c->out_gen, DAEDALUS_FRAME_LAST | DAEDALUS_FRAME_END_OF_STREAM);
 }
 
-static void do_drain(struct dd_decoder *d, const struct cmd *c)
-{
-	if (d->backend && !d->failed)
-		dd_backend_decode(d->backend, NULL, 0, 0, emit_frame, d);
-	deliver(d, c->out_gen, true);
-}
-
-static void do_restart(struct dd_decoder *d, uint32_t codec)
+static void do_restart(struct dd_decoder *d, uint32_t codec, uint32_t flags)
 {
 	char err[160];
 
 	d->failed = false;
-	if (d->backend && codec == d->codec)
+	if (d->backend && codec == d->codec && !(flags & DAEDALUS_START_NEW_STREAM))
 		return;
 	dd_backend_close(d->backend);
 	d->codec = codec;
@@ -537,7 +545,7 @@ static void *worker(void *arg)
 			break;
 		case CMD_DRAIN:
 			if (c->out_gen == gen)
-				do_drain(d, c);
+				do_drain(d, gen, DAEDALUS_FRAME_LAST);
 			break;
 		case CMD_STOP_OUTPUT:
 			drop_frames(d);
@@ -546,7 +554,7 @@ static void *worker(void *arg)
 			unmap_queue(d, DAEDALUS_QUEUE_OUTPUT);
 			break;
 		case CMD_RESTART:
-			do_restart(d, c->codec);
+			do_restart(d, c->codec, c->flags);
 			break;
 		}
 		free(c);
@@ -684,9 +692,9 @@ DD_EXPORT int dd_decoder_stop(struct dd_decoder *d, uint32_t queue)
 	return 0;
 }
 
-DD_EXPORT int dd_decoder_restart(struct dd_decoder *d, uint32_t codec)
+DD_EXPORT int dd_decoder_restart(struct dd_decoder *d, uint32_t codec, uint32_t flags)
 {
-	return enqueue(d, CMD_RESTART, &(struct cmd){ .codec = codec });
+	return enqueue(d, CMD_RESTART, &(struct cmd){ .codec = codec, .flags = flags });
 }
 
 DD_EXPORT void dd_decoder_close(struct dd_decoder *d)

@@ -45,8 +45,12 @@ DD_EXPORT int dd_decoder_drain(struct dd_decoder *d);
 /* STOP of DAEDALUS_QUEUE_OUTPUT (a seek) or DAEDALUS_QUEUE_CAPTURE. */
 DD_EXPORT int dd_decoder_stop(struct dd_decoder *d, uint32_t queue);
 
-/* START again after a STOP of OUTPUT; a new codec replaces the backend. */
-DD_EXPORT int dd_decoder_restart(struct dd_decoder *d, uint32_t codec);
+/*
+ * START again after a STOP of OUTPUT; a new codec, or flags with
+ * DAEDALUS_START_NEW_STREAM, replaces the backend and the stream is
+ * described anew.
+ */
+DD_EXPORT int dd_decoder_restart(struct dd_decoder *d, uint32_t codec, uint32_t flags);
 
 /* Stops the worker without waiting for it; it frees everything. d is gone afterwards. */
 DD_EXPORT void dd_decoder_close(struct dd_decoder *d);

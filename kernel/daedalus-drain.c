@@ -57,6 +57,8 @@ int daedalus_decoder_cmd(struct file *file, void *priv, struct v4l2_decoder_cmd 
 		ret = -EBUSY;
 	} else {
 		ctx->drain = DAEDALUS_DRAIN_NONE;
+		ctx->change_epipe = false;
+		ctx->change_unanswered = false;
 		/* The client says its frame buffers fit the stream: decoding resumes. */
 		if (!ctx->cap_refit)
 			ctx->cap_paused = false;

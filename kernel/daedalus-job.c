@@ -261,6 +261,7 @@ static int daedalus_job_start_output(struct daedalus_ctx *ctx)
 	struct daedalus_msg_start *start;
 	struct daedalus_caps caps;
 	unsigned long flags;
+	bool new_stream;
 	u32 session;
 	int ret;
 
@@ -276,12 +277,20 @@ static int daedalus_job_start_output(struct daedalus_ctx *ctx)
 	start->codec = cpu_to_le32(coded->codec);
 	start->width = cpu_to_le32(ctx->out_fmt.width);
 	start->height = cpu_to_le32(ctx->out_fmt.height);
+	/*
+	 * With no CAPTURE buffers the client is in Initialization: it waits
+	 * for SOURCE_CHANGE, so the stream is described anew, even if it is
+	 * the one decoded before.
+	 */
+	new_stream = !vb2_is_busy(&ctx->cap_q);
+	if (new_stream)
+		start->flags = cpu_to_le32(DAEDALUS_START_NEW_STREAM);
 
 	spin_lock_irqsave(&ctx->buf_lock, flags);
 	ret = daedalus_bridge_send(ctx->dev, session, start);
 	if (!ret) {
-		if (ctx->session != session) {
-			/* A daemon that never saw this context: it starts afresh. */
+		/* A daemon that never saw this context starts afresh too. */
+		if (ctx->session != session || new_stream) {
 			ctx->session = session;
 			ctx->bit_depth = 0;
 		}
@@ -343,6 +352,7 @@ void daedalus_job_stop(struct daedalus_ctx *ctx, struct vb2_queue *vq)
 	u32 queue = V4L2_TYPE_IS_OUTPUT(vq->type) ? DAEDALUS_QUEUE_OUTPUT : DAEDALUS_QUEUE_CAPTURE;
 	unsigned long flags;
 	LIST_HEAD(returned);
+	bool answer = false;
 
 	spin_lock_irqsave(&ctx->buf_lock, flags);
 	if (queue == DAEDALUS_QUEUE_OUTPUT) {
@@ -351,9 +361,12 @@ void daedalus_job_stop(struct daedalus_ctx *ctx, struct vb2_queue *vq)
 	} else {
 		list_splice_tail_init(&ctx->cap_active, &returned);
 		list_splice_tail_init(&ctx->cap_pending, &returned);
+		answer = daedalus_change_cap_stopped(ctx);
 	}
 	ctx->stale_below[queue] = ctx->next_tag;
-	ctx->drain = DAEDALUS_DRAIN_NONE;
+	/* A STREAMOFF aborts a drain (Drain, note), unless it answers a source change. */
+	if (!answer)
+		ctx->drain = DAEDALUS_DRAIN_NONE;
 	daedalus_job_return(&returned, VB2_BUF_STATE_ERROR);
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);
 
@@ -550,7 +563,12 @@ static int daedalus_rx_frame(struct daedalus_ctx *ctx, u32 session,
 		ret = -DAEDALUS_REJECT_BUFFER;
 		goto out;
 	}
-	if ((fflags & DAEDALUS_FRAME_LAST) && ctx->drain != DAEDALUS_DRAIN_ACTIVE) {
+	/*
+	 * LAST ends the drain the client asked for, or is the daemon's own
+	 * drain at an end-of-stream marking (dev-decoder.rst, End of Stream).
+	 */
+	if ((fflags & DAEDALUS_FRAME_LAST) && ctx->drain != DAEDALUS_DRAIN_ACTIVE &&
+	    !(ctx->drain == DAEDALUS_DRAIN_NONE && (fflags & DAEDALUS_FRAME_END_OF_STREAM))) {
 		ret = -DAEDALUS_REJECT_STATE;
 		goto out;
 	}
@@ -579,6 +597,7 @@ static int daedalus_rx_frame(struct daedalus_ctx *ctx, u32 session,
 	/* An empty LAST buffer is no error; a frame decoded with errors is. */
 	error = fflags & DAEDALUS_FRAME_ERROR;
 	vb2_buffer_done(vb, error ? VB2_BUF_STATE_ERROR : VB2_BUF_STATE_DONE);
+	ctx->cap_ready++;
 	atomic64_inc(&ctx->dev->bridge.stats.frames);
 	daedalus_job_touch(ctx);
 out:
@@ -618,17 +637,7 @@ static bool daedalus_stream_info_ok(const struct daedalus_caps *caps,
 static int daedalus_rx_stream_info(struct daedalus_ctx *ctx, u32 session,
 				   const struct daedalus_msg_stream_info *si)
 {
-	static const struct v4l2_event change = {
-		.type = V4L2_EVENT_SOURCE_CHANGE,
-		.u.src_change.changes = V4L2_EVENT_SRC_CH_RESOLUTION,
-	};
-	u32 depth = le32_to_cpu(si->bit_depth);
-	struct v4l2_pix_format_mplane pix;
-	const struct daedalus_raw_fmt *raw;
-	struct daedalus_caps caps;
 	unsigned long flags;
-
-	daedalus_bridge_caps(ctx->dev, &caps);
 
 	mutex_lock(&ctx->lock);
 	if (!daedalus_job_live_for(ctx, session)) {
@@ -636,26 +645,7 @@ static int daedalus_rx_stream_info(struct daedalus_ctx *ctx, u32 session,
 		return 1;
 	}
 
-	/* The client's layout stays if it can carry the stream, else the daemon's choice. */
-	pix = ctx->cap_fmt;
-	raw = daedalus_raw_find(&caps, pix.pixelformat);
-	if (!raw || !daedalus_raw_fits_depth(raw, depth)) {
-		raw = daedalus_raw_enum_depth(&caps, depth, 0);
-		pix.pixelformat = raw ? raw->fourcc : V4L2_PIX_FMT_NV12;
-	}
-	pix.width = le32_to_cpu(si->width);
-	pix.height = le32_to_cpu(si->height);
-	pix.colorspace = le32_to_cpu(si->colorspace);
-	pix.xfer_func = le32_to_cpu(si->xfer_func);
-	pix.ycbcr_enc = le32_to_cpu(si->ycbcr_enc);
-	pix.quantization = le32_to_cpu(si->quantization);
-	daedalus_fmt_adjust_raw(&caps, depth, &pix);
-
 	spin_lock_irqsave(&ctx->buf_lock, flags);
-	if (vb2_is_busy(&ctx->cap_q) &&
-	    (pix.width != ctx->cap_fmt.width || pix.height != ctx->cap_fmt.height ||
-	     pix.pixelformat != ctx->cap_fmt.pixelformat))
-		ctx->cap_refit = true;
 	/*
 	 * No frame reaches the client until it has seen the event and set
 	 * CAPTURE up again (STREAMON) or said its buffers do (DECODER_CMD
@@ -666,20 +656,11 @@ static int daedalus_rx_stream_info(struct daedalus_ctx *ctx, u32 session,
 	ctx->cap_paused = true;
 	list_splice_init(&ctx->cap_active, &ctx->cap_pending);
 	ctx->stale_below[DAEDALUS_QUEUE_CAPTURE] = ctx->next_tag;
-	ctx->cap_fmt = pix;
-	ctx->visible = (struct v4l2_rect){
-		.left = le32_to_cpu(si->visible_left),
-		.top = le32_to_cpu(si->visible_top),
-		.width = le32_to_cpu(si->visible_width),
-		.height = le32_to_cpu(si->visible_height),
-	};
-	ctx->bit_depth = depth;
 	daedalus_job_touch(ctx);
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);
 
 	daedalus_job_ctl(ctx, DAEDALUS_MSG_STOP, DAEDALUS_QUEUE_CAPTURE);
-	v4l2_ctrl_s_ctrl(ctx->min_cap_ctrl, le32_to_cpu(si->min_buffers));
-	v4l2_event_queue_fh(&ctx->fh, &change);
+	daedalus_change_stream(ctx, si);
 	mutex_unlock(&ctx->lock);
 	return 0;
 }
@@ -717,6 +698,7 @@ static bool daedalus_rx_well_formed(struct daedalus_dev *ddev, u16 type, const v
 		v = le32_to_cpu(frame->flags);
 		/* Only an empty LAST, or a frame that failed, may carry no bytes. */
 		return !(v & ~DAEDALUS_FRAME_FLAGS_ALL) &&
+		       (!(v & DAEDALUS_FRAME_END_OF_STREAM) || (v & DAEDALUS_FRAME_LAST)) &&
 		       (frame->bytesused || (v & (DAEDALUS_FRAME_LAST | DAEDALUS_FRAME_ERROR)));
 	case DAEDALUS_MSG_STREAM_INFO:
 		daedalus_bridge_caps(ddev, &caps);

@@ -83,7 +83,8 @@ static void daedalus_buf_queue(struct vb2_buffer *vb)
 	unsigned long flags;
 
 	spin_lock_irqsave(&ctx->buf_lock, flags);
-	list_add_tail(&buf->list, daedalus_queue_pending(vb->vb2_queue));
+	if (V4L2_TYPE_IS_OUTPUT(vb->type) || !daedalus_change_take_last(ctx, buf))
+		list_add_tail(&buf->list, daedalus_queue_pending(vb->vb2_queue));
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);
 	/* vb2 calls this under the queue lock, which is ctx->lock. */
 	daedalus_job_kick(ctx);

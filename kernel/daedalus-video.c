@@ -524,6 +524,8 @@ static void daedalus_dqbuf_last(struct daedalus_ctx *ctx)
 	spin_lock_irqsave(&ctx->buf_lock, flags);
 	if (ctx->drain == DAEDALUS_DRAIN_LAST)
 		ctx->drain = DAEDALUS_DRAIN_STOPPED;
+	else if (ctx->change_epipe)
+		ctx->change_epipe = false;	/* a source change's: EPIPE until answered */
 	else
 		stale = true;
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);
@@ -543,8 +545,11 @@ static int daedalus_dqbuf(struct file *file, void *priv, struct v4l2_buffer *b)
 	if (ret)
 		return ret;
 	daedalus_queue_fix_offsets(q, b);
-	if (q == &ctx->cap_q && (b->flags & V4L2_BUF_FLAG_LAST))
+	if (q != &ctx->cap_q)
+		return 0;
+	if (b->flags & V4L2_BUF_FLAG_LAST)
 		daedalus_dqbuf_last(ctx);
+	daedalus_change_dequeued(ctx);
 	return 0;
 }
 
@@ -571,10 +576,14 @@ static int daedalus_streamoff(struct file *file, void *priv, enum v4l2_buf_type 
 	if (!q)
 		return -EINVAL;
 	ret = vb2_streamoff(q, type);
+	if (ret)
+		return ret;
 	/* A seek ends a drain (dev-decoder.rst, Drain 3): CAPTURE gives frames again, not EPIPE. */
-	if (!ret && q == &ctx->out_q)
+	if (q == &ctx->out_q)
 		vb2_clear_last_buffer_dequeued(&ctx->cap_q);
-	return ret;
+	else
+		daedalus_change_flush(ctx);
+	return 0;
 }
 
 const struct v4l2_ioctl_ops daedalus_ioctl_ops = {

@@ -257,6 +257,14 @@ struct daedalus_meta {
  * @cap_refit: the CAPTURE format changed under allocated buffers: only a new
  *	CAPTURE setup (STREAMON) ends the pause, not DECODER_CMD START
  * @drain: drain state
+ * @cap_ready: frames given back and not yet dequeued
+ * @change_pending: a dynamic source change (@change) waits for @cap_ready to reach 0
+ * @change: the STREAM_INFO that waits
+ * @change_last_owed: a dynamic change took effect with no CAPTURE buffer
+ *	queued: the next one queued goes back as its LAST buffer
+ * @change_epipe: the LAST buffer given back ends a dynamic change, not a drain
+ * @change_unanswered: a dynamic change took effect and CAPTURE is not set up
+ *	again yet: its STREAMOFF answers the change and ends no drain
  * @meta: ring of the last bitstream buffers' metadata
  * @meta_next: where the next goes in @meta
  */
@@ -290,6 +298,12 @@ struct daedalus_ctx {
 	bool cap_paused;
 	bool cap_refit;
 	enum daedalus_drain drain;
+	unsigned int cap_ready;
+	bool change_pending;
+	struct daedalus_msg_stream_info change;
+	bool change_last_owed;
+	bool change_epipe;
+	bool change_unanswered;
 	struct daedalus_meta meta[DAEDALUS_META_KEEP];
 	unsigned int meta_next;
 };
@@ -368,6 +382,13 @@ void daedalus_queue_fix_offsets(struct vb2_queue *q, struct v4l2_buffer *buf);
 /* daedalus-drain.c */
 int daedalus_try_decoder_cmd(struct file *file, void *priv, struct v4l2_decoder_cmd *dc);
 int daedalus_decoder_cmd(struct file *file, void *priv, struct v4l2_decoder_cmd *dc);
+
+/* daedalus-change.c */
+void daedalus_change_stream(struct daedalus_ctx *ctx, const struct daedalus_msg_stream_info *si);
+void daedalus_change_dequeued(struct daedalus_ctx *ctx);
+bool daedalus_change_take_last(struct daedalus_ctx *ctx, struct daedalus_buf *buf);
+bool daedalus_change_cap_stopped(struct daedalus_ctx *ctx);
+void daedalus_change_flush(struct daedalus_ctx *ctx);
 
 /* daedalus-context.c */
 int daedalus_ctx_register(struct daedalus_ctx *ctx);

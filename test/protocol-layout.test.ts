@@ -45,6 +45,7 @@ function cProgram(): string {
   for (const name of Object.keys(P.Queue)) lines.push(`P("queue.${name}", DAEDALUS_QUEUE_${name});`);
   for (const name of Object.keys(P.FrameFlag)) lines.push(`P("frame.${name}", DAEDALUS_FRAME_${name});`);
   for (const name of Object.keys(P.ErrorCode)) lines.push(`P("err.${name}", DAEDALUS_ERR_${name});`);
+  for (const name of Object.keys(P.StartFlag)) lines.push(`P("start.${name}", DAEDALUS_START_${name});`);
   for (const name of Object.keys(BufFlag)) lines.push(`P("buf.${name}", V4L2_BUF_FLAG_${name.toUpperCase()});`);
   return [
     "#include <stddef.h>",
@@ -123,6 +124,7 @@ describe(`protocol layout matches ${HEADER}`, () => {
     for (const [k, val] of Object.entries(P.Queue)) ts[`queue.${k}`] = val;
     for (const [k, val] of Object.entries(P.FrameFlag)) ts[`frame.${k}`] = val;
     for (const [k, val] of Object.entries(P.ErrorCode)) ts[`err.${k}`] = val;
+    for (const [k, val] of Object.entries(P.StartFlag)) ts[`start.${k}`] = val;
     const c = Object.fromEntries(Object.keys(ts).map((k) => [k, fromC.get(k)]));
     expect(ts).toEqual(c as Record<string, number>);
   });

@@ -11,6 +11,7 @@ import {
   type KernelMessage,
   MessageSplitter,
   type Start,
+  StartFlag,
   type WorkerMessage,
 } from "../protocol/messages";
 import { Decoder, notifyPipe } from "../shim/decoder";
@@ -96,8 +97,8 @@ export class Sessions {
     const codec = codecNames(1 << m.codec)[0] ?? `codec ${m.codec}`;
     const existing = this.decoders.get(id);
     if (existing) {
-      existing.restart(m.codec);
-      dlog.debug(`context ${id} restarts (${codec})`);
+      existing.restart(m.codec, m.flags);
+      dlog.debug(`context ${id} restarts (${codec}${m.flags & StartFlag.NEW_STREAM ? ", a new stream" : ""})`);
       return;
     }
     try {

@@ -6,7 +6,7 @@ import * as v from "valibot";
 import { array, chars, defineStruct, readStruct, type StructLayout, writeStruct } from "./layout";
 
 export const PROTO_MAGIC = 0x34564444;
-export const PROTO_VERSION = 2;
+export const PROTO_VERSION = 3;
 export const MSG_MAX_LEN = 4096;
 export const MIN_DIMENSION = 16;
 export const MAX_DIMENSION = 16384;
@@ -43,8 +43,17 @@ export const PIXFMT_COUNT = 3;
 /** The queues of a context. */
 export const Queue = { OUTPUT: 0, CAPTURE: 1 } as const;
 export const JOB_ERROR = 0x01;
-export const FrameFlag = { KEYFRAME: 0x01, PFRAME: 0x02, BFRAME: 0x04, ERROR: 0x08, LAST: 0x10 } as const;
-export const FRAME_FLAGS_ALL = 0x1f;
+export const FrameFlag = {
+  KEYFRAME: 0x01,
+  PFRAME: 0x02,
+  BFRAME: 0x04,
+  ERROR: 0x08,
+  LAST: 0x10,
+  END_OF_STREAM: 0x20,
+} as const;
+export const FRAME_FLAGS_ALL = 0x3f;
+/** daedalus_msg_start.flags */
+export const StartFlag = { NEW_STREAM: 0x01 } as const;
 /** daedalus_msg_error.code */
 export const ErrorCode = { UNSUPPORTED: 1, BITSTREAM: 2, NOMEM: 3, INTERNAL: 4 } as const;
 export const ERR_MAX = 4;
@@ -91,7 +100,7 @@ export const START = defineStruct("daedalus_msg_start", [
   ["codec", "u32"],
   ["width", "u32"],
   ["height", "u32"],
-  ["reserved", "u32"],
+  ["flags", "u32"],
 ]);
 
 export const CTL = defineStruct("daedalus_msg_ctl", [
@@ -224,7 +233,7 @@ export const StartSchema = v.strictObject({
   codec: codecNumber,
   width: u32,
   height: u32,
-  reserved: v.literal(0),
+  flags: v.picklist([0, StartFlag.NEW_STREAM]),
 });
 export type Start = v.InferOutput<typeof StartSchema>;
 

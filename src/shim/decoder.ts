@@ -23,7 +23,7 @@ const symbols = {
   },
   dd_decoder_drain: { args: [FFIType.ptr], returns: FFIType.i32 },
   dd_decoder_stop: { args: [FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
-  dd_decoder_restart: { args: [FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+  dd_decoder_restart: { args: [FFIType.ptr, FFIType.u32, FFIType.u32], returns: FFIType.i32 },
   dd_decoder_close: { args: [FFIType.ptr], returns: FFIType.void },
 } as const;
 
@@ -77,8 +77,8 @@ export class Decoder {
     check("stop a queue", shim().dd_decoder_stop(this.h, queue));
   }
 
-  restart(codec: number): void {
-    check("restart", shim().dd_decoder_restart(this.h, codec));
+  restart(codec: number, flags: number): void {
+    check("restart", shim().dd_decoder_restart(this.h, codec, flags));
   }
 
   /** Returns at once; the worker frees itself after its current step. */

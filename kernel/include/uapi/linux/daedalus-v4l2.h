@@ -21,7 +21,7 @@
 
 /* "DDV4" as it reads in memory on the little-endian wire. */
 #define DAEDALUS_PROTO_MAGIC		0x34564444
-#define DAEDALUS_PROTO_VERSION		2
+#define DAEDALUS_PROTO_VERSION		3
 
 /* No message is larger; a read() buffer of this size always suffices. */
 #define DAEDALUS_MSG_MAX_LEN		4096
@@ -80,7 +80,9 @@
 #define DAEDALUS_FRAME_BFRAME		0x04
 #define DAEDALUS_FRAME_ERROR		0x08	/* decoded with errors */
 #define DAEDALUS_FRAME_LAST		0x10	/* ends a DRAIN */
-#define DAEDALUS_FRAME_FLAGS_ALL	0x1f
+/* With LAST: an end-of-stream marking in the bitstream drained it, no DRAIN did. */
+#define DAEDALUS_FRAME_END_OF_STREAM	0x20
+#define DAEDALUS_FRAME_FLAGS_ALL	0x3f
 
 /* daedalus_msg_error.code */
 #define DAEDALUS_ERR_UNSUPPORTED	1	/* profile, size or chroma format */
@@ -187,18 +189,25 @@ struct daedalus_msg_ping {
  * @codec: DAEDALUS_CODEC_* of the OUTPUT format
  * @width: coded width the client set on OUTPUT, 0 if none
  * @height: likewise
- * @reserved: zero
+ * @flags: DAEDALUS_START_*
  *
  * Also sent after a STOP of OUTPUT (a seek) when streaming restarts; the
- * decoder keeps what it learned of the stream unless @codec changes.
+ * decoder keeps what it learned of the stream unless @codec changes or
+ * @flags has DAEDALUS_START_NEW_STREAM.
  */
 struct daedalus_msg_start {
 	struct daedalus_msg_hdr hdr;
 	__le32 codec;
 	__le32 width;
 	__le32 height;
-	__le32 reserved;
+	__le32 flags;
 };
+
+/*
+ * daedalus_msg_start.flags: CAPTURE has no buffers (Initialization): the
+ * decoder forgets the stream and describes it anew (STREAM_INFO).
+ */
+#define DAEDALUS_START_NEW_STREAM	0x01
 
 /**
  * struct daedalus_msg_ctl - STOP, CLOSE and DRAIN
