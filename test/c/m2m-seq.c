@@ -20,6 +20,13 @@
  *                           every CAPTURE buffer, STREAMOFF takes them all back
  *   feed:A:B                queue access units A..B-1     "queue <serial> <au>" each
  *   feed-eos:A:B            the same, an end-of-stream NAL after the last one
+ *   feed-bad:SEED:N         queue N access units, from the first on and round
+ *                           again, damaged as a seeded generator picks: kept,
+ *                           bits flipped or cut short after the parameter
+ *                           sets, replaced by random bytes or by bytes of the
+ *                           alien file (another codec's), or empty
+ *   alien:PATH              the file feed-bad takes other-codec bytes from
+ *                                                         "queue <serial> <au> <kind>" each
  *   frames:N                until N frames in all have come out
  *   stop, start             DECODER_CMD                   "result stop|start ok|<ERRNO>"
  *   last                    until the LAST buffer and every OUTPUT buffer are
@@ -99,6 +106,8 @@ static struct {
 	bool auto_setup;
 	unsigned int create_scale;		/* 0: set CAPTURE up with REQBUFS */
 	uint64_t progress_ms;			/* when something last happened */
+	uint8_t *alien;				/* feed-bad's other-codec bytes, or NULL */
+	size_t alien_len;
 } s = { .out = { V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, "out" },
 	.cap = { V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, "cap" },
 	.auto_setup = true };
@@ -218,6 +227,20 @@ static void load(const char *path)
 	if (s.clip == MAP_FAILED)
 		die(2, "cannot map the clip");
 	split();
+}
+
+static void load_alien(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || fstat(fd, &st) || !st.st_size)
+		die(2, "cannot read the alien file");
+	s.alien_len = (size_t)st.st_size;
+	s.alien = mmap(NULL, s.alien_len, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (s.alien == MAP_FAILED)
+		die(2, "cannot map the alien file");
 }
 
 /* Buffers. */
@@ -526,6 +549,21 @@ static void stalled(const char *what)
 	}
 }
 
+/* A free OUTPUT buffer, serving the node until one is. */
+static unsigned int free_output(void)
+{
+	unsigned int i;
+
+	for (;;) {
+		for (i = 0; i < s.out.n && s.out.bufs[i].queued; i++)
+			;
+		if (i < s.out.n)
+			return i;
+		serve(100, true);
+		stalled("a free OUTPUT buffer");
+	}
+}
+
 static void feed(unsigned int a, unsigned int b, bool eos)
 {
 	static const uint8_t eos_nal[] = { 0, 0, 0, 1, 11 };
@@ -536,16 +574,8 @@ static void feed(unsigned int a, unsigned int b, bool eos)
 	for (unsigned int au = a; au < b; au++) {
 		size_t len = s.aus[au].size;
 		bool with_eos = eos && au + 1 == b;
-		unsigned int i;
+		unsigned int i = free_output();
 
-		for (;;) {
-			for (i = 0; i < s.out.n && s.out.bufs[i].queued; i++)
-				;
-			if (i < s.out.n)
-				break;
-			serve(100, true);
-			stalled("a free OUTPUT buffer");
-		}
 		if (len + (with_eos ? sizeof(eos_nal) : 0) > s.out.bufs[i].len)
 			die(2, "an access unit larger than an OUTPUT buffer");
 		memcpy(s.out.bufs[i].addr, s.clip + s.aus[au].offset, len);
@@ -557,6 +587,75 @@ static void feed(unsigned int a, unsigned int b, bool eos)
 		if (qbuf(&s.out, i, len, s.serial))
 			die(2, "QBUF on OUTPUT failed");
 		say("queue %u %u", s.serial, au);
+		serve(0, true);
+	}
+}
+
+/* xorshift64: feed-bad's damage is the same for the same seed. */
+static uint64_t next_random(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* Where an access unit's first slice starts: its parameter sets are kept whole. */
+static size_t first_slice(const uint8_t *p, size_t len)
+{
+	for (size_t at = next_start(p, len, 0); at < len; at = next_start(p, len, at + 3)) {
+		unsigned int type = at + 3 < len ? p[at + 3] & 0x1f : 0;
+
+		if (type == 1 || type == 5)
+			return at;
+	}
+	return len;
+}
+
+static void feed_bad(uint64_t seed, unsigned int count)
+{
+	static const char *const kinds[] = { "kept", "flipped", "cut", "random", "alien", "empty" };
+	uint64_t x = seed ? seed : 1;
+
+	if (!s.naus)
+		die(2, "no access units");
+	s.progress_ms = now_ms();
+	for (unsigned int n = 0; n < count; n++) {
+		unsigned int au = n % s.naus, i = free_output(), kind, roll;
+		const uint8_t *src = s.clip + s.aus[au].offset;
+		size_t len = s.aus[au].size, body = first_slice(src, len);
+		uint8_t *dst = s.out.bufs[i].addr;
+
+		if (len > s.out.bufs[i].len)
+			die(2, "an access unit larger than an OUTPUT buffer");
+		/* Out of 100: 40 kept, 20 flipped, 15 cut, 10 random, 10 alien, 5 empty. */
+		roll = (unsigned int)(next_random(&x) % 100);
+		kind = roll < 40 ? 0 : roll < 60 ? 1 : roll < 75 ? 2 : roll < 85 ? 3 : roll < 95 ? 4 : 5;
+		if (kind == 4 && !s.alien)
+			kind = 3;
+		memcpy(dst, src, len);
+		if (kind == 1 && body < len) {
+			unsigned int flips = 1 + (unsigned int)(next_random(&x) % 8);
+
+			for (unsigned int f = 0; f < flips; f++) {
+				size_t at = body + next_random(&x) % (len - body);
+
+				dst[at] ^= (uint8_t)(1u << (next_random(&x) % 8));
+			}
+		} else if (kind == 2 && body < len) {
+			len = body + next_random(&x) % (len - body);
+		} else if (kind == 3 || kind == 4) {
+			len = 1 + next_random(&x) % 4096;
+			for (size_t k = 0; k < len; k++)
+				dst[k] = kind == 3 ? (uint8_t)next_random(&x)
+					 : s.alien[(k + next_random(&x) % s.alien_len) % s.alien_len];
+		} else if (kind == 5) {
+			len = 0;
+		}
+		s.serial++;
+		if (qbuf(&s.out, i, len, s.serial))
+			die(2, "QBUF on OUTPUT failed");
+		say("queue %u %u %s", s.serial, au, kinds[kind]);
 		serve(0, true);
 	}
 }
@@ -705,6 +804,10 @@ static void step(const char *arg)
 			s.last = false;
 	} else if (!strcmp(name, "feed") || !strcmp(name, "feed-eos")) {
 		feed(a, b, name[4] == '-');
+	} else if (!strncmp(arg, "alien:", 6)) {
+		load_alien(arg + 6);
+	} else if (!strcmp(name, "feed-bad")) {
+		feed_bad(a, b);
 	} else if (!strcmp(name, "frames")) {
 		wait_frames(a);
 	} else if (!strcmp(name, "stop") || !strcmp(name, "start")) {

@@ -66,6 +66,20 @@ describe.skipIf(!inVm)("the daemon dies mid-stream", () => {
     );
   }
 
+  /**
+   * Waits until all three stream; fails with the client's stderr if one
+   * exits first (it would otherwise show only as a timeout).
+   */
+  async function streaming(cs: ReturnType<typeof clients>, jobsBefore: number): Promise<void> {
+    const exited = () => cs.find((c) => c.proc.exitCode !== null);
+    await waitFor("the clients to stream", () => !!exited() || (counter("jobs") >= jobsBefore + 12 && liveContexts() >= 3), 120_000);
+    const gone = exited();
+    if (!gone) return;
+    for (const c of cs) c.proc.kill("SIGKILL");
+    const err = await new Response(gone.proc.stderr).text();
+    throw new Error(`${gone.name} exited with ${gone.proc.exitCode} before the daemon was killed: ${err.trim()}`);
+  }
+
   afterAll(async () => {
     if (!connected()) await startDaemon();
   }, 60_000);
@@ -84,7 +98,7 @@ describe.skipIf(!inVm)("the daemon dies mid-stream", () => {
         const cs = clients();
         // Every client is streaming by the time the jobs counter has moved by
         // a few; then die anywhere from at once to well into the stream.
-        await waitFor("the clients to stream", () => counter("jobs") >= jobs + 12 && liveContexts() >= 3, 60_000);
+        await streaming(cs, jobs);
         await Bun.sleep(rnd(1500));
         const killed = Date.now();
         process.kill(daemonPid(), "SIGKILL");
@@ -121,7 +135,8 @@ describe.skipIf(!inVm)("the daemon dies mid-stream", () => {
       } finally {
         process.kill(pid, "SIGCONT");
       }
-      await waitFor("every context to be freed", () => liveContexts() === 0, 5000);
+      // The daemon still maps the dead clients' buffers until it has read their CLOSE.
+      await waitFor("every context to be freed", () => liveContexts() === 0, 30_000);
       expect(daemonPid()).toBe(pid);
       expect(ffmpegFrameMd5s(["-c:v", "h264_v4l2m2m", "-i", check.path])).toEqual(ffmpegFrameMd5s(["-i", check.path]));
     },

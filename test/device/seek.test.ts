@@ -73,7 +73,7 @@ describe.skipIf(!inVm)("Seek (dev-decoder.rst)", () => {
     expect(aus).toEqual(clipPackets(clip));
     expect(aus).toHaveLength(clip.frames);
     expect(ref.map((f) => f.au).sort((a, b) => a - b)).toEqual([...Array(clip.frames).keys()]);
-  });
+  }, SEQ_TIMEOUT);
 
   // Seek 1: "The decoder will drop all the pending OUTPUT buffers and they
   // must be treated as returned to the client"; 2-4: after STREAMON the

@@ -155,10 +155,10 @@ describe.skipIf(!inVm)("decoder state machine (dev-decoder.rst)", () => {
   // the stream, the decoder will initiate the Drain sequence ... skipping
   // the initial VIDIOC_DECODER_CMD" (state machine: Decoding -> EoS ->
   // Drain). H.264's marking is the end-of-stream NAL unit (type 11).
-  // KNOWN GAP (test.failing until done): the daemon does not look for the
-  // marking, and the kernel takes a LAST frame only during a drain it
-  // started; no LAST comes.
-  test.failing("End of Stream: an end-of-stream NAL unit drains without DECODER_CMD STOP", () => {
+  // End of Stream: "If the decoder encounters an end of stream marking in
+  // the stream, the decoder will initiate the Drain sequence ... skipping
+  // the initial VIDIOC_DECODER_CMD."
+  test("End of Stream: an end-of-stream NAL unit drains without DECODER_CMD STOP", () => {
     const t = seq(clip, [...INIT, "feed-eos:0:40", "last"]);
     expect(t.results("stop")).toEqual([]);
     expect(picture(t.frames())).toEqual(ref);
@@ -242,11 +242,10 @@ describe.skipIf(!inVm)("decoder state machine (dev-decoder.rst)", () => {
   // stopping streaming on both queues, releasing all buffers and
   // performing the Initialization sequence again": that includes the
   // SOURCE_CHANGE of Initialization 4, and a new Capture Setup.
-  // KNOWN DAEMON BUG (test.failing until fixed): the daemon announces a
-  // stream once per codec (c/decoder.c info_sent; the START message's
-  // "keeps what it learned of the stream"), so no SOURCE_CHANGE comes and
-  // the client, with no CAPTURE buffers, waits for ever.
-  test.failing("both queues stopped and freed, then Initialization again: a new SOURCE_CHANGE, and every frame", () => {
+  // Initialization again: with no CAPTURE buffers the client waits for
+  // SOURCE_CHANGE, even for the stream it decoded before (the kernel's
+  // START says DAEDALUS_START_NEW_STREAM).
+  test("both queues stopped and freed, then Initialization again: a new SOURCE_CHANGE, and every frame", () => {
     const t = seq(clip, [
       ...INIT, "feed:0:25", "frames:3", "streamoff-out", "streamoff-cap", "reqbufs-cap:0", "reqbufs-out:0", "fmt-out",
       "reqbufs-out:8", "streamon-out", "feed:0:40", "stop", "last",

@@ -3,6 +3,7 @@
 // host's root read-only, so scripts/test makes them on the host first
 // (`bun test/helpers/decode-clips.ts`); the suite then finds them cached.
 import { type Clip, type ClipCodec, makeClip } from "./clips";
+import { concatClip } from "./concat-clips";
 import { streamHdr } from "./stream-hdr";
 
 /** Sizes the issue asks for: HD, and sizes that are not multiples of 16. */
@@ -130,8 +131,55 @@ export function robustnessClips(): { long: Clip; raw: Clip; check: Clip } {
   };
 }
 
+/** The issue's sizes for a stream that changes resolution twice: up, then down to one not a multiple of 16. */
+export const CHANGE_SIZES = [
+  [640, 360],
+  [1280, 720],
+  [426, 240],
+] as const;
+
+/** A stream made of parts end to end, and the parts. */
+export interface ChangeClip {
+  clip: Clip;
+  parts: Clip[];
+}
+
+function changeClip(parts: Clip[]): ChangeClip {
+  return { clip: concatClip(parts), parts };
+}
+
+/**
+ * Streams that change resolution mid-way (640x360, 1280x720, 426x240, each
+ * part starting at a keyframe with its own headers), per codec whose
+ * format flags V4L2_FMT_FLAG_DYN_RESOLUTION and FFmpeg 5.1 wraps:
+ * elementary streams for the start-code codecs, IVF for VP9. Few frames at
+ * 720p: TCG is slow.
+ */
+export function resolutionChangeClips(): ChangeClip[] {
+  return (["h264", "hevc", "vp9"] as const).map((codec) =>
+    changeClip(
+      CHANGE_SIZES.map(([width, height]) =>
+        makeClip({ codec, width, height, frames: width >= 1280 ? 5 : 8, container: codec === "vp9" ? "ivf" : "raw" }),
+      ),
+    ),
+  );
+}
+
+/** Streams that go from 8 to 10 bits at one size, in the codecs that allow it: HEVC Main to Main 10, VP9 profile 0 to 2. */
+export function depthChangeClips(): ChangeClip[] {
+  return (["hevc", "vp9"] as const).map((codec) =>
+    changeClip(
+      ([8, 10] as const).map((bitDepth) =>
+        makeClip({ codec, width: 640, height: 360, frames: 8, bitDepth, container: codec === "vp9" ? "ivf" : "raw" }),
+      ),
+    ),
+  );
+}
+
 if (import.meta.main) {
-  const streamed = [...v4l2ctlClips(), ...tenBitStreamClips(), ...rawChunkClips()];
+  const streamed = [
+    ...v4l2ctlClips(), ...tenBitStreamClips(), ...rawChunkClips(), ...[...resolutionChangeClips(), ...depthChangeClips()].map((c) => c.clip),
+  ];
   for (const clip of streamed) streamInput(clip);
   const all = [...decodeClips(), av1Clip(), ...tenBitClips(), ...streamed, ...largeClips(), seekClip(),
     ...Object.values(robustnessClips())];

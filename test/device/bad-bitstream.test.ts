@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// Bad bitstreams: access units flipped, cut short, replaced by random bytes
+// or by another codec's, or empty, fed one per OUTPUT buffer by m2m-seq's
+// feed-bad (a seeded generator: the same damage every run). The node gives
+// them back (ERROR-flagged or not), decoding recovers at the next keyframe
+// bit-exact, the daemon lives on, and a context decoding meanwhile is not
+// disturbed. A stream the daemon cannot deliver (4:2:2) fails with a clear
+// error in the client and in both logs.
+//
+// DAEDALUS_FUZZ_BUFFERS sets the damaged buffers (default 2000; more by
+// hand), DAEDALUS_FUZZ_SEED the seed.
+import { beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Clip } from "../helpers/clips";
+import { robustnessClips, seekClip, v4l2ctlClips } from "../helpers/decode-clips";
+import { connected, DAEMON_LOG, daemonPid, ffmpegFrameMd5s, inVm, ROOT, run, startDaemon } from "./helpers";
+import { buildClient, expected, INIT, picture, type RefFrame, reference, SEQ_TIMEOUT, seq } from "./m2m-seq";
+
+const BUFFERS = Number(process.env.DAEDALUS_FUZZ_BUFFERS ?? 2000);
+const SEED = Number(process.env.DAEDALUS_FUZZ_SEED ?? 0xbadb175);
+
+let clip: Clip;
+let ref: RefFrame[];
+
+describe.skipIf(!inVm)("bad bitstreams", () => {
+  beforeAll(async () => {
+    if (!connected()) await startDaemon();
+    buildClient();
+    clip = seekClip();
+    ref = reference(clip);
+  }, 120_000);
+
+  test(
+    `${BUFFERS} damaged access units: decoding recovers at the next IDR, and another context carries on`,
+    async () => {
+      const pid = daemonPid();
+      const { long } = robustnessClips();
+      // Another context decodes all along, through FFmpeg: a long 1080p clip.
+      const other = Bun.spawn(
+        ["ffmpeg", "-nostdin", "-v", "error", "-c:v", "h264_v4l2m2m", "-i", long.path,
+          "-fps_mode", "passthrough", "-f", "framemd5", "-"],
+        { stdout: "pipe", stderr: "pipe" },
+      );
+      // Wrong-codec bytes: a VP9 stream's.
+      const vp9 = v4l2ctlClips().find((c) => c.codec === "vp9");
+      if (!vp9) throw new Error("no VP9 clip");
+      const t = seq(clip, [...INIT, `alien:${vp9.path}`, `feed-bad:${SEED}:${BUFFERS}`, "feed:0:40", "stop", "last"]);
+      const kinds = new Map<string, number>();
+      for (const l of t.lineStarting("queue ")) {
+        const kind = l.split(" ")[3];
+        if (kind) kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+      }
+      const bad = t.before("feed:0:40");
+      console.log(
+        `bad bitstreams: seed ${SEED}, ${BUFFERS} buffers (${[...kinds].map(([k, n]) => `${n} ${k}`).join(", ")}); ` +
+          `${bad.frames().length} frames, ${bad.lineStarting("frame-error ").length} flagged ERROR, ` +
+          `${bad.lineStarting("out-error ").length} bitstream buffers flagged ERROR`,
+      );
+      expect([...kinds.keys()].sort()).toEqual(["alien", "cut", "empty", "flipped", "kept", "random"]);
+      // Every damaged buffer came back, and the clean stream after them decodes bit-exact.
+      expect(t.results("stop")).toEqual(["ok"]);
+      const first = Math.min(...t.from("feed:0:40").serials());
+      expect(picture(t.frames().filter((f) => f.serial >= first))).toEqual(expected(ref, 0, 40));
+      expect(daemonPid()).toBe(pid);
+
+      const otherMd5s = (await new Response(other.stdout).text()).split("\n").filter((l) => l && !l.startsWith("#"));
+      expect(await other.exited).toBe(0);
+      expect(otherMd5s.map((l) => l.split(",").at(-1)?.trim())).toEqual(ffmpegFrameMd5s(["-i", long.path]));
+    },
+    SEQ_TIMEOUT * 3,
+  );
+
+  test("a 4:2:2 stream fails with a clear error: EIO in the client, a line in the daemon's and the kernel's logs", () => {
+    const dir = mkdtempSync(join(tmpdir(), "422-"));
+    const path = join(dir, "h264-422.mp4");
+    const enc = run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25",
+      "-frames:v", "5", "-pix_fmt", "yuv422p", "-c:v", "libx264", "-profile:v", "high422", path]);
+    if (enc.code !== 0) throw new Error(`cannot make a 4:2:2 clip: ${enc.err}`);
+    const r = run(["bun", join(ROOT, "src/cli.ts"), "decode", path], { timeoutMs: 120_000 });
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/Input\/output error|EIO|failed/i);
+    const why = "only 4:2:0 at 8 or 10 bits can be delivered";
+    expect(readFileSync(DAEMON_LOG, "utf8")).toContain(`frames in yuv422p: ${why}`);
+    expect(run(["dmesg"]).out).toContain(`the daemon cannot decode: frames in yuv422p: ${why}`);
+  }, 180_000);
+});
