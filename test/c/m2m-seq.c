@@ -214,33 +214,37 @@ static void split(void)
 		s.aus[s.naus - 1].size = s.clip_len - s.aus[s.naus - 1].offset;
 }
 
-static void load(const char *path)
+/* @path mapped read-only, its size in @len; @what names it in the error. */
+static uint8_t *map_file(const char *path, size_t *len, const char *what)
 {
+	static char why[64];
 	struct stat st;
+	uint8_t *p;
 	int fd = open(path, O_RDONLY);
 
-	if (fd < 0 || fstat(fd, &st) || !st.st_size)
-		die(2, "cannot read the clip");
-	s.clip_len = (size_t)st.st_size;
-	s.clip = mmap(NULL, s.clip_len, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (fd < 0 || fstat(fd, &st) || !st.st_size) {
+		snprintf(why, sizeof(why), "cannot read %s", what);
+		die(2, why);
+	}
+	*len = (size_t)st.st_size;
+	p = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
-	if (s.clip == MAP_FAILED)
-		die(2, "cannot map the clip");
+	if (p == MAP_FAILED) {
+		snprintf(why, sizeof(why), "cannot map %s", what);
+		die(2, why);
+	}
+	return p;
+}
+
+static void load(const char *path)
+{
+	s.clip = map_file(path, &s.clip_len, "the clip");
 	split();
 }
 
 static void load_alien(const char *path)
 {
-	struct stat st;
-	int fd = open(path, O_RDONLY);
-
-	if (fd < 0 || fstat(fd, &st) || !st.st_size)
-		die(2, "cannot read the alien file");
-	s.alien_len = (size_t)st.st_size;
-	s.alien = mmap(NULL, s.alien_len, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (s.alien == MAP_FAILED)
-		die(2, "cannot map the alien file");
+	s.alien = map_file(path, &s.alien_len, "the alien file");
 }
 
 /* Buffers. */

@@ -14,9 +14,9 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Clip } from "../helpers/clips";
-import { robustnessClips, seekClip, v4l2ctlClips } from "../helpers/decode-clips";
-import { connected, DAEMON_LOG, daemonPid, ffmpegFrameMd5s, inVm, ROOT, run, startDaemon } from "./helpers";
-import { buildClient, expected, INIT, picture, type RefFrame, reference, SEQ_TIMEOUT, seq } from "./m2m-seq";
+import { robustnessClips, v4l2ctlClips } from "../helpers/decode-clips";
+import { DAEMON_LOG, daemonPid, ffmpegFrameMd5s, inVm, ROOT, run } from "./helpers";
+import { expected, INIT, picture, type RefFrame, SEQ_TIMEOUT, seq, seqSetup } from "./m2m-seq";
 
 const BUFFERS = Number(process.env.DAEDALUS_FUZZ_BUFFERS ?? 2000);
 const SEED = Number(process.env.DAEDALUS_FUZZ_SEED ?? 0xbadb175);
@@ -26,10 +26,7 @@ let ref: RefFrame[];
 
 describe.skipIf(!inVm)("bad bitstreams", () => {
   beforeAll(async () => {
-    if (!connected()) await startDaemon();
-    buildClient();
-    clip = seekClip();
-    ref = reference(clip);
+    ({ clip, ref } = await seqSetup());
   }, 120_000);
 
   test(

@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import type { Clip, ClipCodec } from "../helpers/clips";
 import { decodeClips, FFMPEG_CODECS } from "../helpers/decode-clips";
-import { connected, counter, ffmpegFrameMd5s, inVm, run, startDaemon } from "./helpers";
+import { connected, counter, ffmpegFrameMd5s, gstFrameMd5s, inVm, run, startDaemon } from "./helpers";
 
 const CLIPS = inVm ? decodeClips() : [];
 
@@ -45,18 +45,7 @@ describe.skipIf(!inVm)("decoding through the node", () => {
     function gstChecksums(clip: Clip, decoder: string): string[] {
       const g = GST[clip.codec];
       if (!g) throw new Error(`no pipeline for ${clip.codec}`);
-      // Both decoders deliver I420 to the same conversion, and RGBA rows
-      // have no padding for a checksum to trip over (I420 at 854 wide has).
-      const pipeline =
-        `filesrc location=${clip.path} ! ${g.front} ! ${decoder} ! video/x-raw,format=I420 ! ` +
-        "videoconvert ! video/x-raw,format=RGBA ! checksumsink hash=md5";
-      const r = run(["gst-launch-1.0", "-q", ...pipeline.split(" ")], { timeoutMs: 240_000 });
-      if (r.code !== 0) throw new Error(`gst-launch with ${decoder} failed: ${r.err}${r.out}`);
-      // checksumsink prints "<timestamp> <checksum>" per buffer.
-      return r.out
-        .split("\n")
-        .filter((l) => /^\d+:\d+:\d+\.\d+ [0-9a-f]{32}$/.test(l.trim()))
-        .map((l) => l.trim().split(" ")[1] ?? "");
+      return gstFrameMd5s(clip.path, g.front, decoder);
     }
 
     const sized = CLIPS.filter((c) => c.width === 854);

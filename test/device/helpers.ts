@@ -234,3 +234,20 @@ export function packedFrameMd5s(bytes: Uint8Array, size: number): string[] {
   }
   return out;
 }
+
+/**
+ * Per-frame MD5s of @path decoded by GStreamer: @front (demuxer, parser),
+ * then @decoder, whose I420 frames go through one conversion to RGBA (rows
+ * without padding for a checksum to trip over).
+ */
+export function gstFrameMd5s(path: string, front: string, decoder: string): string[] {
+  const pipeline = `filesrc location=${path} ! ${front} ! ${decoder} ! video/x-raw,format=I420 ! ` +
+    "videoconvert ! video/x-raw,format=RGBA ! checksumsink hash=md5";
+  const r = run(["gst-launch-1.0", "-q", ...pipeline.split(" ")], { timeoutMs: 240_000 });
+  if (r.code !== 0) throw new Error(`gst-launch with ${decoder} failed: ${r.err}${r.out}`);
+  // checksumsink prints "<timestamp> <checksum>" per buffer.
+  return r.out
+    .split("\n")
+    .filter((l) => /^\d+:\d+:\d+\.\d+ [0-9a-f]{32}$/.test(l.trim()))
+    .map((l) => l.trim().split(" ")[1] ?? "");
+}

@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as v from "valibot";
 import type { Clip } from "../helpers/clips";
-import { ffmpegFrameMd5s, nodes, ROOT, run } from "./helpers";
+import { seekClip } from "../helpers/decode-clips";
+import { connected, ffmpegFrameMd5s, nodes, ROOT, run, startDaemon } from "./helpers";
 
 export const SEQ_TIMEOUT = 180_000;
 
@@ -162,3 +163,14 @@ export function expected(ref: RefFrame[], from: number, to: number): RefFrame[] 
 
 /** Frames reduced to what the reference has. */
 export const picture = (frames: Frame[]): RefFrame[] => frames.map((f) => ({ au: f.au, md5: f.md5 }));
+
+/**
+ * What each m2m-seq test file needs first: the daemon, the client built,
+ * and the seek clip with libavcodec's frames of it.
+ */
+export async function seqSetup(): Promise<{ clip: Clip; ref: RefFrame[] }> {
+  if (!connected()) await startDaemon();
+  buildClient();
+  const clip = seekClip();
+  return { clip, ref: reference(clip) };
+}

@@ -9,7 +9,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import type { Clip } from "../helpers/clips";
 import { CHANGE_SIZES, type ChangeClip, resolutionChangeClips } from "../helpers/decode-clips";
-import { connected, ffmpegFrameMd5s, inVm, run, startDaemon } from "./helpers";
+import { connected, ffmpegFrameMd5s, gstFrameMd5s, inVm, startDaemon } from "./helpers";
 
 const SIZE_CHANGES = inVm ? resolutionChangeClips() : [];
 const label = ({ clip, parts }: ChangeClip) =>
@@ -67,15 +67,7 @@ describe.skipIf(!inVm)("dynamic resolution change", () => {
     function gstChecksums(clip: Clip, which: "v4l2" | "av"): string[] {
       const g = GST[clip.codec];
       if (!g) throw new Error(`no pipeline for ${clip.codec}`);
-      // Both decoders deliver I420 to the same conversion; RGBA rows have no padding for a checksum to trip over.
-      const pipeline = `filesrc location=${clip.path} ! ${g.front} ! ${g[which]} ! video/x-raw,format=I420 ! videoconvert ! ` +
-        "video/x-raw,format=RGBA ! checksumsink hash=md5";
-      const r = run(["gst-launch-1.0", "-q", ...pipeline.split(" ")], { timeoutMs: 240_000 });
-      if (r.code !== 0) throw new Error(`gst-launch with ${g[which]} failed: ${r.err}${r.out}`);
-      return r.out
-        .split("\n")
-        .filter((l) => /^\d+:\d+:\d+\.\d+ [0-9a-f]{32}$/.test(l.trim()))
-        .map((l) => l.trim().split(" ")[1] ?? "");
+      return gstFrameMd5s(clip.path, g.front, g[which]);
     }
 
     // Depth changes are not here: GStreamer 1.22's v4l2 elements have no P010 ("V4L2 format P010 not supported").

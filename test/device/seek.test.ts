@@ -7,19 +7,17 @@
 // plain libavcodec's frame of its access unit.
 import { beforeAll, describe, expect, test } from "bun:test";
 import type { Clip } from "../helpers/clips";
-import { seekClip } from "../helpers/decode-clips";
-import { connected, inVm, startDaemon } from "./helpers";
+import { inVm } from "./helpers";
 import {
-  buildClient,
   clipPackets,
   expected,
   type Frame,
   INIT,
   picture,
   type RefFrame,
-  reference,
   SEQ_TIMEOUT,
   seq,
+  seqSetup,
   splitClip,
   type Trace,
 } from "./m2m-seq";
@@ -60,10 +58,7 @@ function expectDisplayPrefix(frames: Frame[]): void {
 
 describe.skipIf(!inVm)("Seek (dev-decoder.rst)", () => {
   beforeAll(async () => {
-    if (!connected()) await startDaemon();
-    buildClient();
-    clip = seekClip();
-    ref = reference(clip);
+    ({ clip, ref } = await seqSetup());
   }, 120_000);
 
   // The timestamps tie frames to access units only if the client's access

@@ -8,9 +8,8 @@
 // seek.test.ts.
 import { beforeAll, describe, expect, test } from "bun:test";
 import type { Clip } from "../helpers/clips";
-import { seekClip } from "../helpers/decode-clips";
-import { connected, inVm, startDaemon } from "./helpers";
-import { buildClient, expected, INIT, picture, type RefFrame, reference, SEQ_TIMEOUT, seq, type Trace } from "./m2m-seq";
+import { inVm } from "./helpers";
+import { expected, INIT, picture, type RefFrame, SEQ_TIMEOUT, seq, seqSetup, type Trace } from "./m2m-seq";
 
 let clip: Clip;
 let ref: RefFrame[];
@@ -30,10 +29,7 @@ function expectDrain(t: Trace, n = 1): void {
 
 describe.skipIf(!inVm)("decoder state machine (dev-decoder.rst)", () => {
   beforeAll(async () => {
-    if (!connected()) await startDaemon();
-    buildClient();
-    clip = seekClip();
-    ref = reference(clip);
+    ({ clip, ref } = await seqSetup());
   }, 120_000);
 
   // open() -> Initialization -> Capture Setup ("CAPTURE format

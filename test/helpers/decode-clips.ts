@@ -165,20 +165,9 @@ export function resolutionChangeClips(): ChangeClip[] {
   );
 }
 
-/** Streams that go from 8 to 10 bits at one size, in the codecs that allow it: HEVC Main to Main 10, VP9 profile 0 to 2. */
-export function depthChangeClips(): ChangeClip[] {
-  return (["hevc", "vp9"] as const).map((codec) =>
-    changeClip(
-      ([8, 10] as const).map((bitDepth) =>
-        makeClip({ codec, width: 640, height: 360, frames: 8, bitDepth, container: codec === "vp9" ? "ivf" : "raw" }),
-      ),
-    ),
-  );
-}
-
 if (import.meta.main) {
   const streamed = [
-    ...v4l2ctlClips(), ...tenBitStreamClips(), ...rawChunkClips(), ...[...resolutionChangeClips(), ...depthChangeClips()].map((c) => c.clip),
+    ...v4l2ctlClips(), ...tenBitStreamClips(), ...rawChunkClips(), ...resolutionChangeClips().map((c) => c.clip),
   ];
   for (const clip of streamed) streamInput(clip);
   const all = [...decodeClips(), av1Clip(), ...tenBitClips(), ...streamed, ...largeClips(), seekClip(),
