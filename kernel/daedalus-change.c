@@ -87,6 +87,7 @@ static void daedalus_change_apply(struct daedalus_ctx *ctx,
 	ctx->change_pending = false;
 	v4l2_event_queue_fh(&ctx->fh, &change);
 	if (dynamic) {
+		atomic64_inc(&ctx->dev->bridge.stats.source_changes);
 		ctx->change_unanswered = true;
 		/* The last buffer from before the change; one queued later if none is. */
 		last = list_first_entry_or_null(&ctx->cap_pending, struct daedalus_buf, list);

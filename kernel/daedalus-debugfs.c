@@ -47,6 +47,7 @@ static int daedalus_debugfs_bridge_show(struct seq_file *s, void *unused)
 	seq_printf(s, "jobs: %lld\nframes: %lld\nstale: %lld\ntimeouts: %lld\n",
 		   atomic64_read(&st->jobs), atomic64_read(&st->frames),
 		   atomic64_read(&st->stale), atomic64_read(&st->timeouts));
+	seq_printf(s, "source_changes: %lld\n", atomic64_read(&st->source_changes));
 	for (i = 0; i < DAEDALUS_REJECT_COUNT; i++)
 		seq_printf(s, "rejected_%s: %lld\n", daedalus_reject_name(i),
 			   atomic64_read(&st->rejected[i]));

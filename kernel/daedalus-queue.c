@@ -62,20 +62,6 @@ static int daedalus_buf_out_validate(struct vb2_buffer *vb)
 	return vbuf->field == V4L2_FIELD_NONE ? 0 : -EINVAL;
 }
 
-static int daedalus_buf_prepare(struct vb2_buffer *vb)
-{
-	const struct v4l2_pix_format_mplane *pix = daedalus_queue_fmt(vb->vb2_queue);
-	unsigned int i;
-
-	/* Bitstream buffers hold any amount; frames must fit their plane. */
-	if (V4L2_TYPE_IS_OUTPUT(vb->type))
-		return 0;
-	for (i = 0; i < pix->num_planes; i++)
-		if (vb2_plane_size(vb, i) < pix->plane_fmt[i].sizeimage)
-			return -EINVAL;
-	return 0;
-}
-
 static void daedalus_buf_queue(struct vb2_buffer *vb)
 {
 	struct daedalus_ctx *ctx = vb2_get_drv_priv(vb->vb2_queue);
@@ -104,7 +90,13 @@ static void daedalus_stop_streaming(struct vb2_queue *vq)
 static const struct vb2_ops daedalus_qops = {
 	.queue_setup = daedalus_queue_setup,
 	.buf_out_validate = daedalus_buf_out_validate,
-	.buf_prepare = daedalus_buf_prepare,
+	/*
+	 * No buf_prepare: vb2 checks every plane against the size the queue was
+	 * set up with, and a frame buffer left too small by a later resolution
+	 * change still carries an empty LAST buffer; frames only go to buffers
+	 * that hold them (the daemon picks those, and a FRAME reply is checked
+	 * against the plane size).
+	 */
 	.buf_queue = daedalus_buf_queue,
 	.start_streaming = daedalus_start_streaming,
 	.stop_streaming = daedalus_stop_streaming,

@@ -125,6 +125,7 @@ DAEDALUS_STAT_ATTR(jobs, jobs);
 DAEDALUS_STAT_ATTR(frames, frames);
 DAEDALUS_STAT_ATTR(stale, stale);
 DAEDALUS_STAT_ATTR(timeouts, timeouts);
+DAEDALUS_STAT_ATTR(source_changes, source_changes);
 
 static struct attribute *daedalus_stat_attrs[] = {
 	&dev_attr_connects.attr,
@@ -147,6 +148,7 @@ static struct attribute *daedalus_stat_attrs[] = {
 	&dev_attr_frames.attr,
 	&dev_attr_stale.attr,
 	&dev_attr_timeouts.attr,
+	&dev_attr_source_changes.attr,
 	NULL,
 };
 

@@ -92,6 +92,7 @@ enum daedalus_reject {
  * @frames: frame buffers the daemon filled
  * @stale: replies that lost a race with the client, dropped quietly
  * @timeouts: contexts whose jobs timed out
+ * @source_changes: dynamic resolution changes signalled to clients
  * @rejected: refused messages by reason
  */
 struct daedalus_bridge_stats {
@@ -106,6 +107,7 @@ struct daedalus_bridge_stats {
 	atomic64_t frames;
 	atomic64_t stale;
 	atomic64_t timeouts;
+	atomic64_t source_changes;
 	atomic64_t rejected[DAEDALUS_REJECT_COUNT];
 };
 
