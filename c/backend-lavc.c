@@ -4,6 +4,14 @@
  * frames for the start-code formats (H.264, HEVC, MPEG-2), so a buffer may
  * hold any chunk of it; VP8, VP9 and AV1 arrive one frame per buffer and go
  * to the decoder as they are. Frame threading is on.
+ *
+ * A drain (DECODER_CMD STOP) must get every frame out, which libavcodec
+ * does only by ending the stream; decoding then starts again with no
+ * reference frames. Yet after START the client goes on with the same
+ * stream (dev-decoder.rst, Drain), mid-GOP. So the packets sent since the
+ * last keyframe are kept, and after a drain they go through the decoder
+ * again, marked, before the next chunk; their frames, already delivered,
+ * are dropped.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +24,22 @@
 
 /* Chunks remembered for timestamps: more than a frame can span at once. */
 #define DD_CHUNK_STARTS 64
+
+/*
+ * What the replay log may hold; past it (a stream with keyframes too far
+ * apart, or none) a drain loses the references, as it would with no log.
+ */
+#define DD_REPLAY_MAX_PACKETS 600
+#define DD_REPLAY_MAX_BYTES (64u << 20)
+
+/* The pts of replayed packets: their frames were delivered before the drain. */
+#define DD_REPLAY_PTS (INT64_MIN + 1)
+
+struct replay_packet {
+	uint8_t *data;
+	int size;
+	int64_t pts;
+};
 
 struct dd_backend {
 	AVCodecContext *avctx;
@@ -47,6 +71,17 @@ struct dd_backend {
 	uint8_t tail[2];
 	size_t seen;
 	int header_due;
+
+	/*
+	 * The packets sent since the last keyframe that came out, in decode
+	 * order; broken once it overflowed, until a keyframe's packet is in it
+	 * again. replay_due: a drain flushed the decoder; replay before the
+	 * next chunk.
+	 */
+	struct replay_packet *log;
+	unsigned int nlog;
+	size_t log_bytes;
+	int log_broken, replay_due;
 };
 
 static int want_parser(uint32_t codec)
@@ -96,7 +131,83 @@ struct dd_backend *dd_backend_open(uint32_t codec, int threads, char *err, size_
 	return b;
 }
 
-/* Hands every frame the decoder has ready to emit. */
+static void log_clear(struct dd_backend *b)
+{
+	for (unsigned int i = 0; i < b->nlog; i++)
+		free(b->log[i].data);
+	b->nlog = 0;
+	b->log_bytes = 0;
+}
+
+/* Drops the first @n packets of the log. */
+static void log_drop_head(struct dd_backend *b, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		b->log_bytes -= (size_t)b->log[i].size;
+		free(b->log[i].data);
+	}
+	memmove(b->log, b->log + n, (b->nlog - n) * sizeof(*b->log));
+	b->nlog -= n;
+}
+
+/* Keeps a copy of a packet about to be sent; on overflow the log breaks. */
+static void log_packet(struct dd_backend *b, const AVPacket *pkt)
+{
+	struct replay_packet *e;
+
+	if (!b->log) {
+		b->log = calloc(DD_REPLAY_MAX_PACKETS, sizeof(*b->log));
+		if (!b->log) {
+			b->log_broken = 1;
+			return;
+		}
+	}
+	if (b->nlog == DD_REPLAY_MAX_PACKETS ||
+	    b->log_bytes + (size_t)pkt->size > DD_REPLAY_MAX_BYTES) {
+		log_clear(b);
+		b->log_broken = 1;
+	}
+	e = &b->log[b->nlog];
+	e->data = malloc((size_t)pkt->size + AV_INPUT_BUFFER_PADDING_SIZE);
+	if (!e->data) {
+		log_clear(b);
+		b->log_broken = 1;
+		return;
+	}
+	memcpy(e->data, pkt->data, (size_t)pkt->size);
+	memset(e->data + pkt->size, 0, AV_INPUT_BUFFER_PADDING_SIZE);
+	e->size = pkt->size;
+	e->pts = pkt->pts;
+	b->nlog++;
+	b->log_bytes += (size_t)pkt->size;
+}
+
+static int is_keyframe(const AVFrame *f)
+{
+#ifdef AV_FRAME_FLAG_KEY
+	return !!(f->flags & AV_FRAME_FLAG_KEY);
+#else
+	return f->key_frame;
+#endif
+}
+
+/*
+ * A keyframe came out: nothing sent before its packet is needed again. Its
+ * packet is the oldest one logged with its pts (chunks of the byte stream
+ * may give several packets one pts: keeping more is harmless).
+ */
+static void log_keyframe(struct dd_backend *b, int64_t pts)
+{
+	for (unsigned int i = 0; i < b->nlog; i++) {
+		if (b->log[i].pts == pts) {
+			log_drop_head(b, i);
+			b->log_broken = 0;
+			return;
+		}
+	}
+}
+
+/* Hands every frame the decoder has ready to emit; a replayed packet's frame is dropped. */
 static int receive_all(struct dd_backend *b, dd_emit_fn emit, void *arg)
 {
 	for (;;) {
@@ -106,7 +217,11 @@ static int receive_all(struct dd_backend *b, dd_emit_fn emit, void *arg)
 			return 0;
 		if (r < 0)
 			return r;
-		emit(arg, b->frame);
+		if (b->frame->pts != DD_REPLAY_PTS) {
+			if (is_keyframe(b->frame) && b->frame->pts != AV_NOPTS_VALUE)
+				log_keyframe(b, b->frame->pts);
+			emit(arg, b->frame);
+		}
 		dd_ff.av_frame_unref(b->frame);
 	}
 }
@@ -116,6 +231,8 @@ static int send_packet(struct dd_backend *b, AVPacket *pkt, dd_emit_fn emit, voi
 {
 	int r;
 
+	if (pkt && pkt->pts != DD_REPLAY_PTS)
+		log_packet(b, pkt);
 	for (;;) {
 		r = dd_ff.avcodec_send_packet(b->avctx, pkt);
 		if (r != AVERROR(EAGAIN))
@@ -231,6 +348,31 @@ void dd_backend_reset(struct dd_backend *b)
 {
 	dd_ff.avcodec_flush_buffers(b->avctx);
 	reset_parser(b);
+	log_clear(b);
+	b->log_broken = 0;
+	b->replay_due = 0;
+}
+
+/* After a drain: ready for more of the same stream, its references to be replayed. */
+static void reset_for_replay(struct dd_backend *b)
+{
+	dd_ff.avcodec_flush_buffers(b->avctx);
+	reset_parser(b);
+	b->replay_due = !b->log_broken && b->nlog;
+}
+
+/* The packets since the last keyframe through the decoder again; their frames are dropped. */
+static void replay(struct dd_backend *b, dd_emit_fn emit, void *arg)
+{
+	b->replay_due = 0;
+	for (unsigned int i = 0; i < b->nlog; i++) {
+		b->pkt->data = b->log[i].data;
+		b->pkt->size = b->log[i].size;
+		b->pkt->pts = DD_REPLAY_PTS;
+		/* A damaged packet decodes as badly as the first time: nothing to report. */
+		send_packet(b, b->pkt, emit, arg);
+		dd_ff.av_packet_unref(b->pkt);
+	}
 }
 
 /*
@@ -322,6 +464,8 @@ int dd_backend_decode(struct dd_backend *b, const uint8_t *data, size_t len, int
 {
 	int first_error = 0, r;
 
+	if (data && len && b->replay_due)
+		replay(b, emit, arg);
 	if (!b->parser) {
 		if (data) {
 			b->pkt->data = (uint8_t *)data;
@@ -332,7 +476,7 @@ int dd_backend_decode(struct dd_backend *b, const uint8_t *data, size_t len, int
 			return r;
 		}
 		r = send_packet(b, NULL, emit, arg);
-		dd_backend_reset(b);
+		reset_for_replay(b);
 		return r;
 	}
 
@@ -374,7 +518,7 @@ int dd_backend_decode(struct dd_backend *b, const uint8_t *data, size_t len, int
 		r = send_packet(b, NULL, emit, arg);
 		if (r < 0 && !first_error)
 			first_error = r;
-		dd_backend_reset(b);
+		reset_for_replay(b);
 	}
 	return first_error;
 }
@@ -416,6 +560,8 @@ void dd_backend_close(struct dd_backend *b)
 		return;
 	if (b->parser)
 		dd_ff.av_parser_close(b->parser);
+	log_clear(b);
+	free(b->log);
 	free(b->chunk);
 	dd_ff.avcodec_free_context(&b->avctx);
 	dd_ff.av_packet_free(&b->pkt);

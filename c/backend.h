@@ -24,8 +24,10 @@ struct dd_backend *dd_backend_open(uint32_t codec, int threads, char *err, size_
  * Decodes a chunk of the byte stream (any split for codecs with a parser,
  * one frame per chunk for the others), passing out every frame that
  * becomes ready. pts is the chunk's timestamp; frames carry the one of the
- * chunk they started in. data NULL drains: every remaining frame comes out
- * and the backend is ready for a new stream afterwards.
+ * chunk they started in. data NULL drains: every remaining frame comes out;
+ * the stream may then go on where it was (the reference frames come back
+ * before the next chunk is decoded) or, after dd_backend_reset(), start
+ * anew.
  * Returns 0, or a negative AVERROR if some of the data could not be decoded
  * (decoding goes on with the next chunk).
  */
@@ -49,7 +51,7 @@ void dd_backend_probe(struct dd_backend *b, const uint8_t *data, size_t len);
  */
 int dd_backend_end_of_stream(struct dd_backend *b, const uint8_t *data, size_t len);
 
-/* Forgets buffered data and reference frames: the next chunk starts anew (a seek). */
+/* Forgets buffered data and reference frames: the next chunk starts anew (a seek, a new stream). */
 void dd_backend_reset(struct dd_backend *b);
 
 /* Frames the decoder may hold back before the first comes out: reordering plus threading. */

@@ -495,9 +495,16 @@ static void do_job(struct dd_decoder *d, const struct cmd *c)
 	announce_early(d);
 	send_job_done(d, c->tag, c->index, flags);
 	deliver(d, c->out_gen, 0);
-	/* dev-decoder.rst, End of Stream: the marking drains as STOP would. */
-	if (eos)
+	/*
+	 * dev-decoder.rst, End of Stream: the marking drains as STOP would.
+	 * What follows it starts at a random access point (IDR or IRAP), so
+	 * there are no references to bring back.
+	 */
+	if (eos) {
 		do_drain(d, c->out_gen, DAEDALUS_FRAME_LAST | DAEDALUS_FRAME_END_OF_STREAM);
+		if (d->backend)
+			dd_backend_reset(d->backend);
+	}
 }
 
 static void do_restart(struct dd_decoder *d, uint32_t codec, uint32_t flags)

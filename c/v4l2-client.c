@@ -459,9 +459,17 @@ static int reclaim_output(struct dd_client *c)
 	}
 }
 
-/* After the LAST buffer: a new format if one is pending (resolution change), else the end. */
+/*
+ * After the LAST buffer: a new format if one is pending (resolution change),
+ * else the end. The node queues SOURCE_CHANGE before it returns that buffer,
+ * but possibly after this poll's events were read: read them again.
+ */
 static int after_last(struct dd_client *c)
 {
+	int r = read_events(c);
+
+	if (r < 0)
+		return r;
 	if (c->change_pending)
 		return configure_capture(c);
 	c->ended = 1;
