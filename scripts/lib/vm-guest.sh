@@ -71,7 +71,9 @@ fi
 
 echo ready >&3
 # In the foreground: a background job would start with SIGINT ignored.
-(cd "$PROJECT" && DAEDALUS_VM=1 DAEDALUS_DAEMON=$DAEMON exec sh -c "$CMD")
+# The module's path and parameters: for tests that unload and load it again.
+(cd "$PROJECT" && DAEDALUS_VM=1 DAEDALUS_DAEMON=$DAEMON DAEDALUS_KO=$KO DAEDALUS_MODULE_PARAMS=$MODULE_PARAMS \
+	exec sh -c "$CMD")
 status=$?
 
 # SIGTERM, then SIGKILL after 10 s: the daemon must stop cleanly on SIGTERM.

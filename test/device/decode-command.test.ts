@@ -4,30 +4,26 @@
 // delivered, and its failures must say what went wrong.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import * as v from "valibot";
 import type { Clip } from "../helpers/clips";
 import { av1Clip, decodeClips, tenBitClips } from "../helpers/decode-clips";
-import { connected, ffmpegFrameMd5s, inVm, ROOT, run, startDaemon, stopDaemon } from "./helpers";
-
-const Result = v.object({
-  node: v.string(),
-  digest: v.literal("md5"),
-  ffmpeg_pix_fmt: v.string(),
-  count: v.number(),
-  damaged: v.number(),
-  fps: v.number(),
-  formats: v.array(v.object({ pixelformat: v.string(), visible: v.object({ width: v.number(), height: v.number() }) })),
-  frames: v.array(v.object({ n: v.number(), md5: v.nullable(v.string()), keyframe: v.boolean() })),
-});
+import {
+  connected,
+  daedalusdDecode,
+  daedalusdDecodeJson,
+  ffmpegFrameMd5s,
+  inVm,
+  ROOT,
+  run,
+  startDaemon,
+  stopDaemon,
+} from "./helpers";
 
 function decode(clip: Clip, extra: string[] = []) {
-  return run(["bun", join(ROOT, "src/cli.ts"), "decode", "--json", ...extra, clip.path], { timeoutMs: 240_000 });
+  return daedalusdDecode(clip.path, extra);
 }
 
 function decodeJson(clip: Clip, extra: string[] = []) {
-  const r = decode(clip, extra);
-  if (r.code !== 0) throw new Error(`daedalusd decode ${clip.path} failed (${r.code}): ${r.err}`);
-  return v.parse(Result, JSON.parse(r.out));
+  return daedalusdDecodeJson(clip.path, extra);
 }
 
 /** libavcodec's frames of @clip, packed in @pixFmt, as MD5s. */

@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import * as v from "valibot";
 import { findNodes, SYSFS_BRIDGE } from "../../src/status/read";
 import * as sys from "../../src/shim/sys";
 import { decodeKernelMessage, type KernelMessage, MSG_MAX_LEN } from "../../src/protocol/messages";
@@ -41,6 +42,30 @@ export async function waitFor(what: string, cond: () => boolean, timeoutMs = 10_
   }
 }
 
+/** What `daedalusd decode --json` prints. */
+export const DecodeResult = v.object({
+  node: v.string(),
+  digest: v.literal("md5"),
+  ffmpeg_pix_fmt: v.string(),
+  count: v.number(),
+  damaged: v.number(),
+  fps: v.number(),
+  formats: v.array(v.object({ pixelformat: v.string(), visible: v.object({ width: v.number(), height: v.number() }) })),
+  frames: v.array(v.object({ n: v.number(), md5: v.nullable(v.string()), keyframe: v.boolean() })),
+});
+
+/** `daedalusd decode --json EXTRA... PATH`, unparsed. */
+export function daedalusdDecode(path: string, extra: string[] = []) {
+  return run(["bun", join(ROOT, "src/cli.ts"), "decode", "--json", ...extra, path], { timeoutMs: 240_000 });
+}
+
+/** `daedalusd decode --json EXTRA... PATH`, which must succeed, parsed. */
+export function daedalusdDecodeJson(path: string, extra: string[] = []): v.InferOutput<typeof DecodeResult> {
+  const r = daedalusdDecode(path, extra);
+  if (r.code !== 0) throw new Error(`daedalusd decode ${path} failed (${r.code}): ${r.err}`);
+  return v.parse(DecodeResult, JSON.parse(r.out));
+}
+
 /** Runs a command to completion, returning its exit code and output. */
 export function run(cmd: string[], opts: { timeoutMs?: number } = {}): { code: number; out: string; err: string } {
   const p = Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe", timeout: opts.timeoutMs ?? 120_000 });
@@ -67,6 +92,18 @@ export function liveContexts(): number {
   const m = readFileSync("/sys/kernel/debug/daedalus-v4l2/bridge", "utf8").match(/^contexts: (\d+)$/m);
   if (!m) throw new Error("debugfs bridge file has no contexts line");
   return Number(m[1]);
+}
+
+/**
+ * Whether process @pid has mapped buffers of @node (false once it has
+ * exited): a client does so only in the context it streams with.
+ */
+export function mapsNode(pid: number, node: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/maps`, "utf8").includes(` ${node}\n`);
+  } catch {
+    return false;
+  }
 }
 
 export function daemonPid(): number {
@@ -220,7 +257,12 @@ export function ffmpegFrameMd5s(args: string[], timeoutMs = 240_000): string[] {
     timeoutMs,
   });
   if (r.code !== 0) throw new Error(`ffmpeg ${args.join(" ")} failed: ${r.err}`);
-  return r.out
+  return parseFrameMd5(r.out);
+}
+
+/** The per-frame MD5s in the output of ffmpeg's framemd5 muxer. */
+export function parseFrameMd5(out: string): string[] {
+  return out
     .split("\n")
     .filter((l) => l && !l.startsWith("#"))
     .map((l) => l.split(",").at(-1)?.trim() ?? "");

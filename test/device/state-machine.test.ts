@@ -60,12 +60,8 @@ describe.skipIf(!inVm)("decoder state machine (dev-decoder.rst)", () => {
   // resume operation normally, with all the state from before the drain".
   // Resuming at an IDR needs no state; resuming mid-GOP (access unit 15, a
   // P picture) needs the references from before the drain.
-  // KNOWN DAEMON BUG (test.failing until fixed): c/backend-lavc.c ends a
-  // drain with avcodec_flush_buffers(), which drops the references, so
-  // nothing comes out until the next IDR.
   for (const resume of [20, 15]) {
-    const known = resume === 15 ? test.failing : test;
-    known(`Drain -> Stopped -> Decoding by DECODER_CMD START, resuming at access unit ${resume}`, () => {
+    test(`Drain -> Stopped -> Decoding by DECODER_CMD START, resuming at access unit ${resume}`, () => {
       const t = seq(clip, [...INIT, `feed:0:${resume}`, "stop", "last", "start", `feed:${resume}:40`, "stop", "last"]);
       expect(t.result("start")).toBe("ok");
       expectDrain(t, 2);

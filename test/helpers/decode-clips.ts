@@ -153,25 +153,58 @@ function changeClip(parts: Clip[]): ChangeClip {
  * part starting at a keyframe with its own headers), per codec whose
  * format flags V4L2_FMT_FLAG_DYN_RESOLUTION and FFmpeg 5.1 wraps:
  * elementary streams for the start-code codecs, IVF for VP9. Few frames at
- * 720p: TCG is slow.
+ * 720p: TCG is slow. The last part is longer than FFmpeg's 16 OUTPUT
+ * buffers: FFmpeg 5.1 drops everything after a change signalled while it
+ * drains (its reinit clears the drain but starts no CAPTURE), and with a
+ * short last part it reaches the end of its input, and drains, first.
  */
 export function resolutionChangeClips(): ChangeClip[] {
   return (["h264", "hevc", "vp9"] as const).map((codec) =>
     changeClip(
       CHANGE_SIZES.map(([width, height]) =>
-        makeClip({ codec, width, height, frames: width >= 1280 ? 5 : 8, container: codec === "vp9" ? "ivf" : "raw" }),
+        makeClip({ codec, width, height, frames: width >= 1280 ? 5 : width < 640 ? 30 : 8, container: codec === "vp9" ? "ivf" : "raw" }),
       ),
     ),
   );
 }
 
+/**
+ * Streams that go from 8 to 10 bits at one size, in the codecs that allow
+ * it: HEVC Main to Main 10, VP9 profile 0 to profile 2.
+ */
+export function depthChangeClips(): ChangeClip[] {
+  return (["hevc", "vp9"] as const).map((codec) =>
+    changeClip(
+      ([8, 10] as const).map((bitDepth) =>
+        makeClip({ codec, width: 640, height: 360, frames: 8, bitDepth, container: codec === "vp9" ? "ivf" : "raw" }),
+      ),
+    ),
+  );
+}
+
+/**
+ * Eight streams decoded at once: every FFmpeg-wrapped codec, three sizes
+ * (one not a multiple of 16). Long enough (48 frames) that each client is
+ * still decoding when the last one opens the node.
+ */
+export function manyContextClips(): Clip[] {
+  const specs = [
+    ["h264", 854, 480], ["hevc", 426, 240], ["vp8", 854, 480], ["vp9", 426, 240],
+    ["mpeg2", 854, 480], ["h264", 1280, 720], ["hevc", 854, 480], ["vp9", 854, 480],
+  ] as const;
+  return specs.map(([codec, width, height]) => makeClip({ codec, width, height, frames: 48 }));
+}
+
 if (import.meta.main) {
   const streamed = [
-    ...v4l2ctlClips(), ...tenBitStreamClips(), ...rawChunkClips(), ...resolutionChangeClips().map((c) => c.clip),
+    ...v4l2ctlClips(), ...tenBitStreamClips(), ...rawChunkClips(),
+    ...[...resolutionChangeClips(), ...depthChangeClips()].map((c) => c.clip),
   ];
   for (const clip of streamed) streamInput(clip);
+  // v4l2-compliance streams the changing streams an access unit per buffer.
+  for (const { clip } of [...resolutionChangeClips(), ...depthChangeClips()]) streamHdr(clip);
   const all = [...decodeClips(), av1Clip(), ...tenBitClips(), ...streamed, ...largeClips(), seekClip(),
-    ...Object.values(robustnessClips())];
+    ...Object.values(robustnessClips()), ...manyContextClips()];
   const count = new Set(all.map((c) => c.path)).size;
   console.log(`decode clips: ${count} ready in ${all[0]?.path.replace(/\/[^/]*$/, "")}`);
 }
