@@ -15,6 +15,7 @@ export const main = defineCommand({
     status: () => import("./commands/status").then((m) => m.default),
     probe: () => import("./commands/probe").then((m) => m.default),
     decode: () => import("./commands/decode").then((m) => m.default),
+    doctor: () => import("./commands/doctor").then((m) => m.default),
   },
 });
 
