@@ -11,6 +11,12 @@ import { decodeKernelMessage, type KernelMessage, MSG_MAX_LEN } from "../../src/
 
 export const ROOT = join(import.meta.dir, "..", "..");
 export const inVm = process.env.DAEDALUS_VM === "1";
+/**
+ * DAEDALUS_REDUCED=1 (scripts/test sets it for the debug kernel, where every
+ * process starts seconds slower): the clip matrices keep one case per codec
+ * or kind of change; every test file and every kernel path still runs.
+ */
+export const reduced = process.env.DAEDALUS_REDUCED === "1";
 export const BRIDGE = "/dev/daedalus-v4l2";
 export const DAEMON_LOG = "/tmp/daedalusd.log";
 
