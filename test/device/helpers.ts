@@ -2,7 +2,7 @@
 // Shared by the device suite, which runs inside scripts/vm against the real
 // module. On the host (no DAEDALUS_VM) the suite is skipped as a whole.
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
 import { findNodes, SYSFS_BRIDGE } from "../../src/status/read";
@@ -107,6 +107,21 @@ export function liveContexts(): number {
 export function mapsNode(pid: number, node: string): boolean {
   try {
     return readFileSync(`/proc/${pid}/maps`, "utf8").includes(` ${node}\n`);
+  } catch {
+    return false;
+  }
+}
+
+/** Whether process @pid has @node open (false once it has exited). */
+export function holdsNode(pid: number, node: string): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`) === node;
+      } catch {
+        return false; // closed meanwhile
+      }
+    });
   } catch {
     return false;
   }
