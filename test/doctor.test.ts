@@ -105,6 +105,8 @@ describe("doctor checks", () => {
     const c = byId(runChecks(probe({ ffmpeg: () => ({ error: "cannot load FFmpeg: libavcodec.so.59: not found" }) })), "ffmpeg");
     expect(c.verdict).toBe("fail");
     expect(c.fix).toContain("apt install libavcodec59");
+    const shim = byId(runChecks(probe({ ffmpeg: () => ({ error: "the C shim was not found", missingShim: true }) })), "ffmpeg");
+    expect(shim.fix).toContain("DAEDALUS_SHIM");
   });
 
   test("service stopped, no systemd, missing headers: warnings with their fixes", () => {

@@ -11,6 +11,7 @@ import { release } from "node:os";
 import { join } from "node:path";
 import { PROTO_VERSION } from "../protocol/messages";
 import { decoderCodecs, ffmpegVersions } from "../shim/ffmpeg";
+import { shimPath } from "../shim/path";
 import { readStatus, type Status } from "../status/read";
 import { VERSION } from "../version";
 
@@ -40,7 +41,8 @@ export interface Probe {
   stat(path: string): NodeStat | null;
   groupName(gid: number): string | null;
   userName(uid: number): string | null;
-  ffmpeg(): { version: string; libavcodec: string; codecs: string[] } | { error: string };
+  /** missingShim: the C shim that loads FFmpeg is not there (FFmpeg was not tried). */
+  ffmpeg(): { version: string; libavcodec: string; codecs: string[] } | { error: string; missingShim?: boolean };
   /** `systemctl is-active daedalusd.service`, or null without systemd. */
   serviceState(): string | null;
   exists(path: string): boolean;
@@ -87,6 +89,11 @@ export function realProbe(): Probe {
     groupName: (gid) => nameFromDb("/etc/group", gid),
     userName: (uid) => nameFromDb("/etc/passwd", uid),
     ffmpeg() {
+      try {
+        shimPath();
+      } catch (e) {
+        return { error: e instanceof Error ? e.message : String(e), missingShim: true };
+      }
       try {
         const v = ffmpegVersions();
         return { version: v.ffmpeg, libavcodec: `${v.libavcodec.soname} ${v.libavcodec.version}`, codecs: decoderCodecs() };
@@ -204,7 +211,10 @@ function ffmpegCheck(p: Probe): Check {
   const title = "FFmpeg";
   const f = p.ffmpeg();
   if ("error" in f) {
-    return { id: "ffmpeg", title, verdict: "fail", detail: f.error, fix: "apt install libavcodec59 libavformat59 libswscale6 (FFmpeg 5.1; 6.x and 7.x work too)" };
+    const fix = f.missingShim
+      ? "install the daedalusd package (its shim goes under /usr/lib/<triplet>/daedalus-v4l2), or `make -C c` in a checkout, or point DAEDALUS_SHIM at libdaedalus-shim.so"
+      : "apt install libavcodec59 libavformat59 libswscale6 (FFmpeg 5.1; 6.x and 7.x work too)";
+    return { id: "ffmpeg", title, verdict: "fail", detail: f.error, fix };
   }
   if (!f.codecs.length) {
     return { id: "ffmpeg", title, verdict: "fail", detail: `FFmpeg ${f.version} (${f.libavcodec}) decodes none of the codecs daedalus serves`, fix: "install a libavcodec with its decoders (Debian's, not a minimal build)" };

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // Where the C shim is: DAEDALUS_SHIM wins, then a development build in the
-// checkout, then the path a package installs it to.
+// checkout (not for a compiled executable, whose sources live in Bun's
+// embedded /$bunfs), then the path a package installs it to.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 
@@ -15,10 +16,9 @@ export function shimCandidates(): string[] {
   const fromEnv = process.env.DAEDALUS_SHIM;
   if (fromEnv) return [fromEnv];
   const triplet = ARCH_TRIPLET[process.arch] ?? `${process.arch}-linux-gnu`;
-  return [
-    join(import.meta.dir, "..", "..", "build", "c", SHIM_NAME),
-    join("/usr/lib", triplet, "daedalus-v4l2", SHIM_NAME),
-  ];
+  const installed = join("/usr/lib", triplet, "daedalus-v4l2", SHIM_NAME);
+  if (import.meta.dir.startsWith("/$bunfs")) return [installed];
+  return [join(import.meta.dir, "..", "..", "build", "c", SHIM_NAME), installed];
 }
 
 export function shimPath(): string {
