@@ -182,15 +182,6 @@ static void log_packet(struct dd_backend *b, const AVPacket *pkt)
 	b->log_bytes += (size_t)pkt->size;
 }
 
-static int is_keyframe(const AVFrame *f)
-{
-#ifdef AV_FRAME_FLAG_KEY
-	return !!(f->flags & AV_FRAME_FLAG_KEY);
-#else
-	return f->key_frame;
-#endif
-}
-
 /*
  * A keyframe came out: nothing sent before its packet is needed again. Its
  * packet is the oldest one logged with its pts (chunks of the byte stream
@@ -218,7 +209,7 @@ static int receive_all(struct dd_backend *b, dd_emit_fn emit, void *arg)
 		if (r < 0)
 			return r;
 		if (b->frame->pts != DD_REPLAY_PTS) {
-			if (is_keyframe(b->frame) && b->frame->pts != AV_NOPTS_VALUE)
+			if (dd_frame_is_key(b->frame) && b->frame->pts != AV_NOPTS_VALUE)
 				log_keyframe(b, b->frame->pts);
 			emit(arg, b->frame);
 		}

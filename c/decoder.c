@@ -359,7 +359,7 @@ static uint32_t frame_flags(const AVFrame *f)
 {
 	uint32_t flags = 0;
 
-	if (f->key_frame)
+	if (dd_frame_is_key(f))
 		flags |= DAEDALUS_FRAME_KEYFRAME;
 	else if (f->pict_type == AV_PICTURE_TYPE_B)
 		flags |= DAEDALUS_FRAME_BFRAME;

@@ -180,4 +180,14 @@ int dd_ffmpeg_codec_to_daedalus(enum AVCodecID id);
  */
 const AVCodec *dd_ffmpeg_find_decoder(uint32_t codec);
 
+/* Whether a decoded frame is a keyframe: FFmpeg 6.1 moved the flag into flags. */
+static inline int dd_frame_is_key(const AVFrame *f)
+{
+#ifdef AV_FRAME_FLAG_KEY
+	return !!(f->flags & AV_FRAME_FLAG_KEY);
+#else
+	return f->key_frame;
+#endif
+}
+
 #endif

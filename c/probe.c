@@ -222,11 +222,7 @@ static void add_frame_blocks(struct probe *p, const AVFrame *f, int index)
 		return;
 	}
 
-#ifdef AV_FRAME_FLAG_KEY
-	key = !!(f->flags & AV_FRAME_FLAG_KEY);
-#else
-	key = f->key_frame;
-#endif
+	key = dd_frame_is_key(f);
 	/* No blocks (VP9 without segmentation): the base qp holds everywhere. */
 	if (!par->nb_blocks) {
 		qp_add(&s, par->qp, f->width, f->height);
