@@ -19,14 +19,6 @@ import {
   stopDaemon,
 } from "./helpers";
 
-function decode(clip: Clip, extra: string[] = []) {
-  return daedalusdDecode(clip.path, extra);
-}
-
-function decodeJson(clip: Clip, extra: string[] = []) {
-  return daedalusdDecodeJson(clip.path, extra);
-}
-
 /** libavcodec's frames of @clip, packed in @pixFmt, as MD5s. */
 function reference(clip: Clip, pixFmt: string): string[] {
   return ffmpegFrameMd5s(["-i", clip.path, "-pix_fmt", pixFmt]);
@@ -46,7 +38,7 @@ describe.skipIf(!inVm)("daedalusd decode", () => {
 
   for (const clip of inVm ? clips() : []) {
     test(`${clip.codec} ${clip.width}x${clip.height} ${clip.bitDepth}-bit: every frame's MD5 is libavcodec's`, () => {
-      const r = decodeJson(clip);
+      const r = daedalusdDecodeJson(clip.path);
       const expectedFormat = (clip.bitDepth) > 8 ? "P010" : "NV12";
       expect(r.formats.map((f) => f.pixelformat)).toEqual([expectedFormat]);
       expect(r.formats[0]?.visible).toEqual({ width: clip.width, height: clip.height });
@@ -61,7 +53,7 @@ describe.skipIf(!inVm)("daedalusd decode", () => {
   test("--format yuv420 gives YU12 frames equal to libavcodec's yuv420p, and --frames stops early", () => {
     const clip = decodeClips().find((c) => c.codec === "h264" && c.width === 854);
     if (!clip) throw new Error("no h264 854x480 clip");
-    const r = decodeJson(clip, ["--format", "yuv420", "--frames", "5"]);
+    const r = daedalusdDecodeJson(clip.path, ["--format", "yuv420", "--frames", "5"]);
     expect(r.formats.map((f) => f.pixelformat)).toEqual(["YU12"]);
     expect(r.ffmpeg_pix_fmt).toBe("yuv420p");
     expect(r.count).toBe(5);
@@ -78,12 +70,12 @@ describe.skipIf(!inVm)("daedalusd decode", () => {
     const clip = av1Clip();
     await stopDaemon();
     try {
-      const r = decode(clip);
+      const r = daedalusdDecode(clip.path);
       expect(r.code).toBe(1);
       expect(r.err).toMatch(/does not decode AV01 \(it offers: nothing\): is daedalusd running/);
     } finally {
       await startDaemon();
     }
-    expect(decodeJson(clip).count).toBe(clip.frames);
+    expect(daedalusdDecodeJson(clip.path).count).toBe(clip.frames);
   }, 120_000);
 });

@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
+import type { Clip, ClipCodec, ClipContainer } from "../helpers/clips";
 import { findNodes, SYSFS_BRIDGE } from "../../src/status/read";
 import * as sys from "../../src/shim/sys";
 import { decodeKernelMessage, type KernelMessage, MSG_MAX_LEN } from "../../src/protocol/messages";
@@ -298,16 +299,32 @@ export function packedFrameMd5s(bytes: Uint8Array, size: number): string[] {
   return out;
 }
 
+/** GStreamer's demuxer for each container (none for an elementary stream). */
+const GST_DEMUX: Record<ClipContainer, string> = {
+  mp4: "qtdemux", mkv: "matroskademux", webm: "matroskademux", ivf: "ivfparse", raw: "",
+};
+/** Per codec: the parser a decoder needs ahead of it, the node's decoder and libav's. */
+const GST_CODEC: Partial<Record<ClipCodec, { parse: string; v4l2: string; av: string }>> = {
+  h264: { parse: "h264parse", v4l2: "v4l2h264dec", av: "avdec_h264" },
+  hevc: { parse: "h265parse", v4l2: "v4l2h265dec", av: "avdec_h265" },
+  vp8: { parse: "", v4l2: "v4l2vp8dec", av: "avdec_vp8" },
+  vp9: { parse: "", v4l2: "v4l2vp9dec", av: "avdec_vp9" },
+  mpeg2: { parse: "mpegvideoparse", v4l2: "v4l2mpeg2dec", av: "avdec_mpeg2video" },
+};
+
 /**
- * Per-frame MD5s of @path decoded by GStreamer: @front (demuxer, parser),
- * then @decoder, whose I420 frames go through one conversion to RGBA (rows
- * without padding for a checksum to trip over).
+ * Per-frame MD5s of @clip decoded by GStreamer with the node's decoder
+ * ("v4l2") or libav's ("av"); the I420 frames go through one conversion to
+ * RGBA (rows without padding for a checksum to trip over).
  */
-export function gstFrameMd5s(path: string, front: string, decoder: string): string[] {
-  const pipeline = `filesrc location=${path} ! ${front} ! ${decoder} ! video/x-raw,format=I420 ! ` +
+export function gstFrameMd5s(clip: Clip, which: "v4l2" | "av"): string[] {
+  const codec = GST_CODEC[clip.codec];
+  if (!codec) throw new Error(`no GStreamer pipeline for ${clip.codec}`);
+  const front = [GST_DEMUX[clip.container], codec.parse].filter(Boolean).join(" ! ");
+  const pipeline = `filesrc location=${clip.path} ! ${front} ! ${codec[which]} ! video/x-raw,format=I420 ! ` +
     "videoconvert ! video/x-raw,format=RGBA ! checksumsink hash=md5";
   const r = run(["gst-launch-1.0", "-q", ...pipeline.split(" ")], { timeoutMs: 240_000 });
-  if (r.code !== 0) throw new Error(`gst-launch with ${decoder} failed: ${r.err}${r.out}`);
+  if (r.code !== 0) throw new Error(`gst-launch with ${codec[which]} failed: ${r.err}${r.out}`);
   // checksumsink prints "<timestamp> <checksum>" per buffer.
   return r.out
     .split("\n")
