@@ -217,6 +217,11 @@ static bool daedalus_queue_live(struct vb2_queue *q)
  * buffer, IN for a done frame (or a LAST already dequeued, so the next
  * DQBUF says EPIPE), PRI for an event, ERR when neither queue can ever
  * complete a buffer.
+ *
+ * A failed context (dev-decoder.rst's fatal error) is not ERR but ready:
+ * its next DQBUF fails with EIO at once, which is how the client learns of
+ * it. FFmpeg's V4L2 decoders take ERR for "nothing yet" and, once
+ * draining, would poll forever at full speed.
  */
 static __poll_t daedalus_poll(struct file *file, poll_table *wait)
 {
@@ -234,6 +239,9 @@ static __poll_t daedalus_poll(struct file *file, poll_table *wait)
 
 	if (!(req & (EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM)))
 		return mask;
+
+	if (ctx->out_q.error || ctx->cap_q.error)
+		return mask | (req & (EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM));
 
 	if (!daedalus_queue_live(&ctx->out_q) && !daedalus_queue_live(&ctx->cap_q))
 		return mask | EPOLLERR;
