@@ -19,7 +19,8 @@ export const main = defineCommand({
   },
 });
 
-if (import.meta.main) {
+/** Runs the command line: from here in a checkout, from src/exe.ts in the executable. */
+export async function runCli(): Promise<void> {
   // A reader that goes away (`daedalusd status | head`) is not an error.
   process.stdout.on("error", (err: NodeJS.ErrnoException) => {
     if (err.code === "EPIPE") process.exit(0);
@@ -27,3 +28,5 @@ if (import.meta.main) {
   });
   await runMain(main);
 }
+
+if (import.meta.main) await runCli();

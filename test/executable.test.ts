@@ -1,59 +1,88 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// The single executable `bun build --compile` makes (scripts/build-exe):
-// it runs without the checkout, finds the shim only where a package puts
-// it or where DAEDALUS_SHIM says, and starts fast (printed, not asserted:
-// timings do not belong in tests).
+// The single executables `bun build --compile` makes (scripts/build-exe),
+// run from an empty directory with nothing of the checkout to lean on:
+// each carries its own architecture's shim and uses it when no package has
+// installed one; DAEDALUS_SHIM overrides both. The arm64 one runs under
+// qemu-user with Debian's arm64 FFmpeg (multiarch, scripts/bootstrap).
+// Start-up is printed, not asserted: timings do not belong in tests.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { makeClip } from "./helpers/clips";
 import type { Check } from "../src/doctor/checks";
 import { VERSION } from "../src/version";
 
 const ROOT = join(import.meta.dir, "..");
-const SHIM = join(ROOT, "build", "c", "libdaedalus-shim.so");
 const inVm = process.env.DAEDALUS_VM === "1";
+const ARCHES = { x64: [], arm64: ["qemu-aarch64"] } as const;
+const INSTALLED = { x64: "/usr/lib/x86_64-linux-gnu", arm64: "/usr/lib/aarch64-linux-gnu" } as const;
 
 describe.skipIf(inVm)("daedalusd as one executable", () => {
   const dir = mkdtempSync(join(tmpdir(), "daedalusd-exe-"));
-  const exe = join(dir, "daedalusd");
-  const runExe = (args: string[], env: Record<string, string> = {}) => {
-    // From an empty directory, with no DAEDALUS_SHIM unless given: nothing of the checkout to lean on.
+  const clip = makeClip({ codec: "h264", width: 854, height: 480, frames: 16 });
+
+  const runExe = (arch: keyof typeof ARCHES, args: string[], env: Record<string, string> = {}) => {
     const { DAEDALUS_SHIM: _, ...base } = process.env;
-    return Bun.spawnSync([exe, ...args], { cwd: dir, env: { ...base, ...env }, stdout: "pipe", stderr: "pipe" });
+    const r = Bun.spawnSync([...ARCHES[arch], join(dir, `daedalusd-${arch}`), ...args], {
+      cwd: dir,
+      env: { ...base, ...env },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    return { code: r.exitCode, out: r.stdout.toString(), err: r.stderr.toString() };
+  };
+  const ffmpegCheck = (arch: keyof typeof ARCHES, env: Record<string, string> = {}) => {
+    const out = JSON.parse(runExe(arch, ["doctor", "--json"], env).out) as { checks: Check[] };
+    const c = out.checks.find((x) => x.id === "ffmpeg");
+    if (!c) throw new Error("no ffmpeg check");
+    return c;
   };
 
   beforeAll(() => {
-    const r = Bun.spawnSync(["bash", join(ROOT, "scripts/build-exe"), "x64"], { stdout: "pipe", stderr: "pipe" });
+    const r = Bun.spawnSync(["bash", join(ROOT, "scripts/build-exe"), "x64", "arm64"], { stdout: "pipe", stderr: "pipe" });
     if (r.exitCode !== 0) throw new Error(`scripts/build-exe failed: ${r.stderr}`);
-    Bun.spawnSync(["cp", join(ROOT, "build/dist/daedalusd-linux-x64"), exe]);
-  }, 120_000);
+    for (const arch of Object.keys(ARCHES)) {
+      copyFileSync(join(ROOT, `build/dist/daedalusd-linux-${arch}`), join(dir, `daedalusd-${arch}`));
+    }
+  }, 300_000);
 
-  test("--version prints the version; start-up time printed", () => {
+  test("x64: --version prints the version; start-up time printed", () => {
     const times: number[] = [];
     for (let i = 0; i < 5; i++) {
       const t0 = Bun.nanoseconds();
-      const r = runExe(["--version"]);
+      const r = runExe("x64", ["--version"]);
       times.push((Bun.nanoseconds() - t0) / 1e6);
-      expect(r.exitCode).toBe(0);
-      expect(r.stdout.toString().trim()).toBe(VERSION);
+      expect(r.code).toBe(0);
+      expect(r.out.trim()).toBe(VERSION);
     }
     times.sort((a, b) => a - b);
     console.log(`daedalusd --version: median ${times[2]?.toFixed(1)} ms over 5 runs`);
   });
 
-  test("finds FFmpeg through DAEDALUS_SHIM; without it, doctor names the installed path and the fix", () => {
-    const doctor = (env: Record<string, string>) => {
-      const out = JSON.parse(runExe(["doctor", "--json"], env).stdout.toString()) as { checks: Check[] };
-      const c = out.checks.find((x) => x.id === "ffmpeg");
-      if (!c) throw new Error("no ffmpeg check");
-      return c;
-    };
-    expect(doctor({ DAEDALUS_SHIM: SHIM }).verdict).toBe("ok");
-    const missing = doctor({});
-    expect(missing.verdict).toBe("fail");
-    expect(missing.detail).toContain("/usr/lib/x86_64-linux-gnu/daedalus-v4l2/libdaedalus-shim.so");
-    expect(missing.detail).not.toContain(ROOT);
-    expect(missing.fix).toContain("DAEDALUS_SHIM");
+  for (const arch of Object.keys(ARCHES) as (keyof typeof ARCHES)[]) {
+    test(`${arch}: with no installed shim, the one it carries decodes with this machine's ${arch} FFmpeg`, () => {
+      // Only meaningful while no package has installed a shim here.
+      expect(existsSync(join(INSTALLED[arch], "daedalus-v4l2"))).toBe(false);
+      const c = ffmpegCheck(arch);
+      expect(c.verdict).toBe("ok");
+      expect(c.detail).toMatch(/decodes h264 hevc vp8 vp9 av1/);
+    });
+
+    test(`${arch}: probe reads a real clip`, () => {
+      const r = runExe(arch, ["probe", "--json", clip.path]);
+      expect(r.code, r.err).toBe(0);
+      const p = JSON.parse(r.out) as { codec: { name: string }; visible_size: { width: number; height: number } };
+      expect(p.codec.name).toBe("h264");
+      expect(p.visible_size).toEqual({ width: 854, height: 480 });
+    });
+  }
+
+  test("DAEDALUS_SHIM overrides the carried shim: a wrong path fails, named, with the fix", () => {
+    const c = ffmpegCheck("x64", { DAEDALUS_SHIM: join(dir, "nowhere.so") });
+    expect(c.verdict).toBe("fail");
+    expect(c.detail).toContain(join(dir, "nowhere.so"));
+    expect(c.detail).not.toContain(ROOT);
+    expect(c.fix).toContain("DAEDALUS_SHIM");
   });
 });

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // Where the C shim is: DAEDALUS_SHIM wins, then a development build in the
 // checkout (not for a compiled executable, whose sources live in Bun's
-// embedded /$bunfs), then the path a package installs it to.
+// embedded /$bunfs), then the path a package installs it to, then the copy
+// a compiled executable carries.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 
@@ -12,12 +13,19 @@ const ARCH_TRIPLET: Record<string, string> = {
 
 export const SHIM_NAME = "libdaedalus-shim.so";
 
+let embedded: string | undefined;
+
+/** Called by the executable's entry point with the path of the shim it carries. */
+export function useEmbeddedShim(path: string): void {
+  embedded = path;
+}
+
 export function shimCandidates(): string[] {
   const fromEnv = process.env.DAEDALUS_SHIM;
   if (fromEnv) return [fromEnv];
   const triplet = ARCH_TRIPLET[process.arch] ?? `${process.arch}-linux-gnu`;
   const installed = join("/usr/lib", triplet, "daedalus-v4l2", SHIM_NAME);
-  if (import.meta.dir.startsWith("/$bunfs")) return [installed];
+  if (import.meta.dir.startsWith("/$bunfs")) return embedded ? [installed, embedded] : [installed];
   return [join(import.meta.dir, "..", "..", "build", "c", SHIM_NAME), installed];
 }
 
