@@ -29,11 +29,11 @@ vm_module_files() {
 }
 
 # Prints the path of an initramfs for kernel $1, cached in directory $2, that
-# loads module files $3... in that order, then runs scripts/lib/vm-init.sh as
-# /init. It is rebuilt when busybox, the modules, their order, /init or this
-# file change.
+# loads module files $3... in that order, then runs $VM_INIT (default
+# scripts/lib/vm-init.sh) as /init. It is rebuilt when busybox, the modules,
+# their order, /init or this file change.
 vm_initramfs() {
-	local kver=$1 dir=$2 busybox=/bin/busybox init=scripts/lib/vm-init.sh
+	local kver=$1 dir=$2 busybox=/bin/busybox init=${VM_INIT:-scripts/lib/vm-init.sh}
 	local key img tmp f name
 	shift 2
 	img=$dir/initramfs.cpio

@@ -229,7 +229,7 @@ function serviceCheck(p: Probe): Check {
     return { id: "service", title, verdict: "warn", detail: "systemd is not running here: nothing starts the daemon at boot", fix: "start `daedalusd run` from your init system" };
   }
   if (state === "active") return { id: "service", title, verdict: "ok", detail: `${SERVICE} is active` };
-  return { id: "service", title, verdict: "warn", detail: `${SERVICE} is ${state}`, fix: `systemctl enable --now ${SERVICE}; journalctl -u ${SERVICE} says why it stopped` };
+  return { id: "service", title, verdict: "warn", detail: `${SERVICE} is ${state}`, fix: `modprobe daedalus_v4l2 (its bridge starts ${SERVICE}) or systemctl restart ${SERVICE}; journalctl -u ${SERVICE} says why it stopped` };
 }
 
 function headersCheck(p: Probe): Check {
