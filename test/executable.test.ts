@@ -6,7 +6,7 @@
 // qemu-user with Debian's arm64 FFmpeg (multiarch, scripts/bootstrap).
 // Start-up is printed, not asserted: timings do not belong in tests.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdtempSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeClip } from "./helpers/clips";
@@ -77,6 +77,17 @@ describe.skipIf(inVm)("daedalusd as one executable", () => {
       expect(p.visible_size).toEqual({ width: 854, height: 480 });
     });
   }
+
+  test("each executable carries its own architecture's shim and not the other's", () => {
+    const shims = { x64: "build/c/libdaedalus-shim.so", arm64: "build/c-arm64/libdaedalus-shim.so" } as const;
+    for (const arch of Object.keys(ARCHES) as (keyof typeof ARCHES)[]) {
+      const exe = readFileSync(join(dir, `daedalusd-${arch}`));
+      for (const [shimArch, path] of Object.entries(shims)) {
+        const carried = exe.includes(readFileSync(join(ROOT, path)));
+        expect(`${arch} carries the ${shimArch} shim: ${carried}`).toBe(`${arch} carries the ${shimArch} shim: ${shimArch === arch}`);
+      }
+    }
+  });
 
   test("DAEDALUS_SHIM overrides the carried shim: a wrong path fails, named, with the fix", () => {
     const c = ffmpegCheck("x64", { DAEDALUS_SHIM: join(dir, "nowhere.so") });
