@@ -45,7 +45,8 @@ waitfor() {
 }
 
 apt_install() { apt-get install -y -q --no-install-recommends "$@" >>"$res/apt.log" 2>&1; }
-dkms_has() { dkms status -m daedalus-v4l2 -v "$1" -k "$(uname -r)" | grep ': installed' >/dev/null; }
+# dkms's own status pipeline may complain of a broken pipe on stderr.
+dkms_has() { dkms status -m daedalus-v4l2 -v "$1" -k "$(uname -r)" 2>/dev/null | grep ': installed' >/dev/null; }
 module_file() { modinfo -n daedalus_v4l2 2>/dev/null; }
 daemon_pid() { systemctl show -p MainPID --value daedalusd.service; }
 daemon_serves() {
