@@ -78,6 +78,8 @@ static void daedalus_job_fail(struct daedalus_ctx *ctx, const char *why)
 	spin_lock_irqsave(&ctx->buf_lock, flags);
 	was_failed = ctx->failed;
 	ctx->failed = true;
+	if (!was_failed)
+		atomic_set(&ctx->failed_polls, 0);
 	list_splice_tail_init(&ctx->out_active, &returned);
 	list_splice_tail_init(&ctx->out_pending, &returned);
 	list_splice_tail_init(&ctx->cap_active, &returned);

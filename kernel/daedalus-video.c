@@ -218,10 +218,12 @@ static bool daedalus_queue_live(struct vb2_queue *q)
  * DQBUF says EPIPE), PRI for an event, ERR when neither queue can ever
  * complete a buffer.
  *
- * A failed context (dev-decoder.rst's fatal error) is not ERR but ready:
- * its next DQBUF fails with EIO at once, which is how the client learns of
- * it. FFmpeg's V4L2 decoders take ERR for "nothing yet" and, once
- * draining, would poll forever at full speed.
+ * A failed context (dev-decoder.rst's fatal error) is ERR at the first
+ * look, then ready: its DQBUF and QBUF fail with EIO at once. Clients
+ * learn of the error in one of two ways. GStreamer stops on ERR (a
+ * failing DQBUF alone can leave its pipeline waiting for ever), while
+ * FFmpeg takes ERR for "nothing yet" and, once draining, would poll for
+ * ever at full speed without the DQBUF that tells it.
  */
 static __poll_t daedalus_poll(struct file *file, poll_table *wait)
 {
@@ -240,8 +242,11 @@ static __poll_t daedalus_poll(struct file *file, poll_table *wait)
 	if (!(req & (EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM)))
 		return mask;
 
-	if (ctx->out_q.error || ctx->cap_q.error)
+	if (ctx->out_q.error || ctx->cap_q.error) {
+		if (atomic_inc_return(&ctx->failed_polls) == 1)
+			return mask | EPOLLERR;
 		return mask | (req & (EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM));
+	}
 
 	if (!daedalus_queue_live(&ctx->out_q) && !daedalus_queue_live(&ctx->cap_q))
 		return mask | EPOLLERR;

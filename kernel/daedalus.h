@@ -289,6 +289,7 @@ struct daedalus_ctx {
 	bool closed;
 	u32 session;
 	bool failed;
+	atomic_t failed_polls;	/* polls since it failed: see daedalus_poll() */
 	struct list_head out_pending;
 	struct list_head out_active;
 	struct list_head cap_pending;
