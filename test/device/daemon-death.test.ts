@@ -3,17 +3,20 @@
 // fatal failure "any further operations on corresponding decoder file handle
 // will return the -EIO error code". Each round SIGKILLs the daemon at a
 // random point of four clients' streams (v4l2-ctl, GStreamer, FFmpeg,
-// daedalusd decode); every client must get its error and exit within 2 s,
-// no context may outlive its client, and a restarted daemon serves a new
-// stream at once, bit-exact. A stopped (SIGSTOP) daemon hits the job
-// timeout instead, and serves again after SIGCONT.
+// daedalusd decode); every client must get its error and exit within 2 s
+// (5 s under KASAN), no context may outlive its client, and a restarted
+// daemon serves a new stream at once, bit-exact. A stopped (SIGSTOP) daemon
+// hits the job timeout instead, and serves again after SIGCONT.
 //
-// FFmpeg is the client that needs a failed context's poll to say "ready"
-// rather than POLLERR (see daedalus_poll): on POLLERR it polls again,
-// forever once draining, and never calls the DQBUF that would fail.
+// FFmpeg and GStreamer want opposite things of a failed context's poll
+// (see daedalus_poll): GStreamer stops on POLLERR, where a failing DQBUF
+// alone could leave it waiting; FFmpeg polls again on POLLERR, for ever once
+// draining, and stops only on the DQBUF that fails. So the first poll after
+// the failure says POLLERR and later ones say ready.
 //
 // DAEDALUS_DAEMON_KILLS sets the rounds (default 10; the issue's 50 by hand).
 import { afterAll, describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { robustnessClips } from "../helpers/decode-clips";
 import {
@@ -31,8 +34,12 @@ import {
 } from "./helpers";
 
 const ROUNDS = Number(process.env.DAEDALUS_DAEMON_KILLS ?? 10);
-/** How long a client may take from the daemon's death to its own exit. */
-const EXIT_WITHIN_MS = 2000;
+/**
+ * How long a client may take from the daemon's death to its own exit: 2 s,
+ * or 5 s under the debug kernel, where KASAN makes everything 3 to 5 times
+ * slower (ffmpeg still fails and unmaps 100-odd buffers on its way out).
+ */
+const EXIT_WITHIN_MS = readFileSync("/proc/sys/kernel/osrelease", "utf8").includes("daedalus-debug") ? 5000 : 2000;
 /** The module's default job_timeout_ms, and slack for the client's own exit. */
 const JOB_TIMEOUT_MS = 5000;
 
@@ -52,14 +59,33 @@ describe.skipIf(!inVm)("the daemon dies mid-stream", () => {
     ];
   }
 
+  /** "tid comm state wchan" of every thread of @pid. */
+  function threadStates(pid: number): string {
+    try {
+      return readdirSync(`/proc/${pid}/task`)
+        .map((tid) => {
+          const read = (f: string) => readFileSync(`/proc/${pid}/task/${tid}/${f}`, "utf8").trim();
+          const state = read("status").match(/^State:\s*(.*)$/m)?.[1] ?? "?";
+          return `${tid} ${read("comm")} ${state} ${read("wchan")}`;
+        })
+        .join(", ");
+    } catch {
+      return "(gone)";
+    }
+  }
+
   /** Waits for each client's exit; returns how long after @since each took, or throws naming the one that hung. */
   async function exits(cs: ReturnType<typeof clients>, since: number, limitMs: number): Promise<number[]> {
     return Promise.all(
       cs.map(async ({ name, proc }) => {
         const done = await Promise.race([proc.exited.then(() => true), Bun.sleep(limitMs + 10_000).then(() => false)]);
         if (!done) {
+          // Where each of its threads waits, and what it said, for the report.
+          const threads = threadStates(proc.pid);
           proc.kill("SIGKILL");
-          throw new Error(`${name} still running ${limitMs + 10_000} ms after the daemon stopped answering`);
+          const err = (await new Response(proc.stderr).text()).trim().split("\n").slice(-10).join("\n");
+          throw new Error(`${name} still running ${limitMs + 10_000} ms after the daemon stopped answering; ` +
+            `its threads: ${threads}; its stderr (tail): ${err}`);
         }
         return Date.now() - since;
       }),
