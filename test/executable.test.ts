@@ -11,12 +11,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeClip } from "./helpers/clips";
 import type { Check } from "../src/doctor/checks";
+import { ARCH_TRIPLET } from "../src/shim/path";
 import { VERSION } from "../src/version";
 
 const ROOT = join(import.meta.dir, "..");
 const inVm = process.env.DAEDALUS_VM === "1";
 const ARCHES = { x64: [], arm64: ["qemu-aarch64"] } as const;
-const INSTALLED = { x64: "/usr/lib/x86_64-linux-gnu", arm64: "/usr/lib/aarch64-linux-gnu" } as const;
 
 describe.skipIf(inVm)("daedalusd as one executable", () => {
   const dir = mkdtempSync(join(tmpdir(), "daedalusd-exe-"));
@@ -63,7 +63,9 @@ describe.skipIf(inVm)("daedalusd as one executable", () => {
   for (const arch of Object.keys(ARCHES) as (keyof typeof ARCHES)[]) {
     test(`${arch}: with no installed shim, the one it carries decodes with this machine's ${arch} FFmpeg`, () => {
       // Only meaningful while no package has installed a shim here.
-      expect(existsSync(join(INSTALLED[arch], "daedalus-v4l2"))).toBe(false);
+      const triplet = ARCH_TRIPLET[arch];
+      if (!triplet) throw new Error(`no triplet for ${arch}`);
+      expect(existsSync(join("/usr/lib", triplet, "daedalus-v4l2"))).toBe(false);
       const c = ffmpegCheck(arch);
       expect(c.verdict).toBe("ok");
       expect(c.detail).toMatch(/decodes h264 hevc vp8 vp9 av1/);

@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 
-const ARCH_TRIPLET: Record<string, string> = {
+export const ARCH_TRIPLET: Record<string, string> = {
   x64: "x86_64-linux-gnu",
   arm64: "aarch64-linux-gnu",
 };

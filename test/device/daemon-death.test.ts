@@ -23,6 +23,7 @@ import {
   connected,
   counter,
   daemonPid,
+  exitedWithin,
   ffmpegFrameMd5s,
   inVm,
   liveContexts,
@@ -78,8 +79,7 @@ describe.skipIf(!inVm)("the daemon dies mid-stream", () => {
   async function exits(cs: ReturnType<typeof clients>, since: number, limitMs: number): Promise<number[]> {
     return Promise.all(
       cs.map(async ({ name, proc }) => {
-        const done = await Promise.race([proc.exited.then(() => true), Bun.sleep(limitMs + 10_000).then(() => false)]);
-        if (!done) {
+        if (!(await exitedWithin(proc, limitMs + 10_000))) {
           // Where each of its threads waits, and what it said, for the report.
           const threads = threadStates(proc.pid);
           proc.kill("SIGKILL");

@@ -49,6 +49,11 @@ export async function waitFor(what: string, cond: () => boolean, timeoutMs = 10_
   }
 }
 
+/** Whether @proc exits within @ms; the caller decides what to do with one still running. */
+export async function exitedWithin(proc: { exited: Promise<number> }, ms: number): Promise<boolean> {
+  return Promise.race([proc.exited.then(() => true), Bun.sleep(ms).then(() => false)]);
+}
+
 /** What `daedalusd decode --json` prints. */
 export const DecodeResult = v.object({
   node: v.string(),

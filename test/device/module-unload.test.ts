@@ -12,6 +12,7 @@ import { robustnessClips } from "../helpers/decode-clips";
 import {
   BRIDGE,
   connected,
+  exitedWithin,
   ffmpegFrameMd5s,
   inVm,
   mapsNode,
@@ -64,7 +65,7 @@ describe.skipIf(!inVm)("module unload", () => {
       // The document's fatal error: the client gets EIO and exits, not a
       // hang. A client still running is killed, so nothing of this test
       // outlives it to unload the module under the next one.
-      const exited = await Promise.race([client.exited.then(() => true), Bun.sleep(CLIENT_EXIT_MS).then(() => false)]);
+      const exited = await exitedWithin(client, CLIENT_EXIT_MS);
       if (!exited) client.kill("SIGKILL");
       expect(exited, `ffmpeg still running ${CLIENT_EXIT_MS} ms after the daemon died`).toBe(true);
       expect(client.exitCode).not.toBe(0);

@@ -31,6 +31,7 @@ import * as sys from "../../src/shim/sys";
 import { robustnessClips } from "../helpers/decode-clips";
 import {
   counter,
+  exitedWithin,
   ffmpegFrameMd5s,
   inVm,
   liveContexts,
@@ -226,8 +227,7 @@ describe.skipIf(!inVm)("a rogue daemon", () => {
 
       // The rogue never decodes: the client's jobs time out, it gets its
       // error, and once it is gone nothing of its context remains.
-      const exited = await Promise.race([client.exited, Bun.sleep(30_000).then(() => undefined)]);
-      if (exited === undefined) client.kill("SIGKILL");
+      if (!(await exitedWithin(client, 30_000))) client.kill("SIGKILL");
       await client.exited;
       await waitFor("the client's context to be freed", () => liveContexts() === 0, 10_000);
     },
