@@ -5,25 +5,10 @@
 # mounts inside it, run scripts/lib/vm-guest.sh of the project in a chroot of
 # it, power off. Its messages go to the kernel console (ttyS0).
 
-/bin/busybox --install -s
-export PATH=/sbin:/bin:/usr/sbin:/usr/bin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-exec </dev/null >/dev/console 2>&1
-
-fail() {
-	echo "vm-init: $*"
-	sync
-	poweroff -f
-}
-
-while read -r m; do
-	insmod "/mods/$m" || fail "insmod $m failed"
-done </mods/order
+# shellcheck source=scripts/lib/vm-init-common.sh
+. /init-common.sh
 
 r=/newroot
-p9=trans=virtio,version=9p2000.L,msize=1048576
 # cache=loose: without it loading ffmpeg's libraries over 9p dominates.
 mount -t 9p -o "$p9,cache=loose,ro" host $r || fail "cannot mount the host root"
 mount -t proc proc $r/proc

@@ -30,17 +30,19 @@ vm_module_files() {
 
 # Prints the path of an initramfs for kernel $1, cached in directory $2, that
 # loads module files $3... in that order, then runs $VM_INIT (default
-# scripts/lib/vm-init.sh) as /init. It is rebuilt when busybox, the modules,
-# their order, /init or this file change.
+# scripts/lib/vm-init.sh) as /init, with scripts/lib/vm-init-common.sh as
+# /init-common.sh. It is rebuilt when busybox, the modules, their order,
+# those scripts or this file change.
 vm_initramfs() {
 	local kver=$1 dir=$2 busybox=/bin/busybox init=${VM_INIT:-scripts/lib/vm-init.sh}
+	local common=scripts/lib/vm-init-common.sh
 	local key img tmp f name
 	shift 2
 	img=$dir/initramfs.cpio
 	mkdir -p "$dir"
 	key=$({
 		echo "$kver"
-		sha256sum "$busybox" "$init" "${BASH_SOURCE[0]}"
+		sha256sum "$busybox" "$init" "$common" "${BASH_SOURCE[0]}"
 		for f in "$@"; do stat -L -c '%n %s %Y' "$f"; done
 	} | sha256sum)
 	key=${key%% *}
@@ -56,6 +58,7 @@ vm_initramfs() {
 	mkdir -p "$tmp"/root/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,newroot,mods}
 	cp "$busybox" "$tmp/root/bin/busybox"
 	cp "$init" "$tmp/root/init"
+	cp "$common" "$tmp/root/init-common.sh"
 	chmod 755 "$tmp/root/init"
 	# busybox insmod cannot read compressed modules.
 	for f in "$@"; do

@@ -7,24 +7,9 @@
 # mounted at /vmresults; the unit that runs the test is added to the
 # overlay, and systemd boots it as PID 1.
 
-/bin/busybox --install -s
-export PATH=/sbin:/bin:/usr/sbin:/usr/bin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-exec </dev/null >/dev/console 2>&1
+# shellcheck source=scripts/lib/vm-init-common.sh
+. /init-common.sh
 
-fail() {
-	echo "vm-system-init: $*"
-	sync
-	poweroff -f
-}
-
-while read -r m; do
-	insmod "/mods/$m" || fail "insmod $m failed"
-done </mods/order
-
-p9=trans=virtio,version=9p2000.L,msize=1048576
 mkdir -p /lower /rw
 mount -t 9p -o "$p9,cache=loose,ro" host /lower || fail "cannot mount the host root"
 mount -t tmpfs -o mode=755 tmpfs /rw || fail "cannot mount the overlay's tmpfs"
