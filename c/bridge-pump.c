@@ -145,6 +145,7 @@ DD_EXPORT struct dd_pump *dd_pump_start(int dev_fd, int32_t *out_read_fd)
 		close(fds[1]);
 		goto err_stop;
 	}
+	pthread_setname_np(p->thread, "dd-pump");	/* for top -H and /proc */
 	*out_read_fd = fds[0];
 	return p;
 

@@ -3,6 +3,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -79,7 +81,12 @@ struct dd_decoder {
 	struct dd_convert convert;
 };
 
-/* Messages to the daemon's event loop. */
+/*
+ * Messages to the kernel, written by the worker itself: the kernel checks
+ * every field of each, so a trip through the event loop would only add
+ * latency to every frame. STREAM_INFO and ERROR are also copied to the
+ * event loop, which logs them.
+ */
 
 static void hdr_init(struct daedalus_msg_hdr *h, uint16_t type, uint32_t len, uint32_t ctx_id)
 {
@@ -92,8 +99,25 @@ static void hdr_init(struct daedalus_msg_hdr *h, uint16_t type, uint32_t len, ui
 	h->reserved = 0;
 }
 
+/*
+ * A write to the bridge is taken or refused whole, at once: a message about
+ * a context is never queued, so EAGAIN is not expected, but is waited out
+ * briefly like the event loop does. A refusal is not reported here: it
+ * means the bridge closed or was reopened after the context went away,
+ * and the kernel counts it.
+ */
+static void send_msg(struct dd_decoder *d, const void *msg, size_t len)
+{
+	for (int attempt = 0; attempt < 100; attempt++) {
+		if (write(d->bridge_fd, msg, len) >= 0 || (errno != EINTR && errno != EAGAIN))
+			return;
+		if (errno == EAGAIN)
+			poll(&(struct pollfd){ .fd = d->bridge_fd, .events = POLLOUT }, 1, 5);
+	}
+}
+
 /* Each message is smaller than PIPE_BUF, so a write is whole even with other workers. */
-static void notify(struct dd_decoder *d, const void *msg, size_t len)
+static void notify_log(struct dd_decoder *d, const void *msg, size_t len)
 {
 	while (write(d->notify_fd, msg, len) < 0 && errno == EINTR)
 		;
@@ -104,7 +128,7 @@ static void send_job_done(struct dd_decoder *d, uint32_t tag, uint32_t index, ui
 	struct daedalus_msg_job_done m = { .tag = tag, .index = index, .flags = flags };
 
 	hdr_init(&m.hdr, DAEDALUS_MSG_JOB_DONE, sizeof(m), d->ctx_id);
-	notify(d, &m, sizeof(m));
+	send_msg(d, &m, sizeof(m));
 }
 
 static void send_frame(struct dd_decoder *d, const struct capbuf *cb, uint32_t bytesused,
@@ -115,7 +139,7 @@ static void send_frame(struct dd_decoder *d, const struct capbuf *cb, uint32_t b
 					.timestamp = (uint64_t)timestamp };
 
 	hdr_init(&m.hdr, DAEDALUS_MSG_FRAME, sizeof(m), d->ctx_id);
-	notify(d, &m, sizeof(m));
+	send_msg(d, &m, sizeof(m));
 }
 
 static void __attribute__((format(printf, 3, 4)))
@@ -131,7 +155,8 @@ send_error(struct dd_decoder *d, uint32_t code, const char *fmt, ...)
 	for (char *p = m.text; *p; p++)
 		if (*p < 0x20 || *p > 0x7e)
 			*p = '?';
-	notify(d, &m, sizeof(m));
+	send_msg(d, &m, sizeof(m));
+	notify_log(d, &m, sizeof(m));
 	d->failed = true;
 }
 
@@ -222,7 +247,8 @@ static void send_stream_info(struct dd_decoder *d, const struct stream_info *si)
 	d->npool = 0;
 	d->await_cap_stop = true;
 	pthread_mutex_unlock(&d->lock);
-	notify(d, &m, sizeof(m));
+	send_msg(d, &m, sizeof(m));
+	notify_log(d, &m, sizeof(m));
 	d->info = *si;
 	d->info_sent = true;
 }
@@ -507,6 +533,15 @@ static void do_job(struct dd_decoder *d, const struct cmd *c)
 	}
 }
 
+/* Names the calling thread @prefix<ctx_id>, as far as the 15 characters allow. */
+static void name_thread(const char *prefix, uint32_t ctx_id)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "%s%u", prefix, ctx_id);
+	pthread_setname_np(pthread_self(), name);
+}
+
 static void do_restart(struct dd_decoder *d, uint32_t codec, uint32_t flags)
 {
 	char err[160];
@@ -517,7 +552,13 @@ static void do_restart(struct dd_decoder *d, uint32_t codec, uint32_t flags)
 	dd_backend_close(d->backend);
 	d->codec = codec;
 	d->info_sent = false;
+	/*
+	 * libavcodec's threads start here and inherit the name: top -H and
+	 * /proc tell a context's decoding threads from its worker.
+	 */
+	name_thread("dd-lavc", d->ctx_id);
 	d->backend = dd_backend_open(codec, d->threads, err, sizeof(err));
+	name_thread("dd-ctx", d->ctx_id);
 	if (!d->backend)
 		send_error(d, DAEDALUS_ERR_UNSUPPORTED, "%s", err);
 }
@@ -582,6 +623,12 @@ static void *worker(void *arg)
 	pthread_mutex_destroy(&d->lock);
 	pthread_cond_destroy(&d->cond);
 	free(d);
+	/*
+	 * A context's frames and decoder are tens of MiB, freed into whichever
+	 * malloc arenas its threads used; glibc keeps them there. Hand them
+	 * back, so that an idle daemon shrinks to its size between streams.
+	 */
+	malloc_trim(0);
 	return NULL;
 }
 

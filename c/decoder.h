@@ -3,9 +3,10 @@
  * One decoding context of the daemon: a worker thread that maps the
  * context's buffers (DAEDALUS_IOC_EXPBUF), decodes its bitstream with the
  * codec backend, writes frames into its frame buffers and reports each step
- * as a bridge protocol message (include/uapi/linux/daedalus-v4l2.h) on a
- * notification fd. The daemon's event loop reads those, checks them and
- * forwards them to the kernel; it never waits for the worker.
+ * to the kernel as a bridge protocol message
+ * (include/uapi/linux/daedalus-v4l2.h), written to the bridge by the worker
+ * itself. Copies of STREAM_INFO and ERROR go to a notification fd for the
+ * daemon's log. The daemon's event loop never waits for the worker.
  *
  * Calls mirror the kernel's messages and return at once: work is queued in
  * order (jobs, drains, STOPs of OUTPUT), except frame buffers and STOPs of
@@ -23,7 +24,8 @@ struct dd_decoder;
 
 /*
  * Starts a context's worker. codec is DAEDALUS_CODEC_*, threads the
- * backend's thread count (0 = one per CPU). Messages go to notify_fd (a
+ * backend's thread count (0 = one per CPU). Messages go to bridge_fd
+ * (duplicated: the caller keeps its own), the log's copies to notify_fd (a
  * pipe; each is written whole). Returns the context or NULL, with the
  * reason in err.
  */

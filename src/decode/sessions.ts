@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // The decoding contexts of one bridge connection: the kernel's START, JOB,
-// CAPBUF, DRAIN, STOP and CLOSE go to the context's worker; the workers'
-// JOB_DONE, FRAME, STREAM_INFO and ERROR are checked and go to the kernel.
+// CAPBUF, DRAIN, STOP and CLOSE go to the context's worker. The workers
+// write their JOB_DONE, FRAME, STREAM_INFO and ERROR to the bridge
+// themselves (the kernel checks each); the copies of STREAM_INFO and ERROR
+// they send here are checked and logged.
 import { log } from "../log";
 import {
   codecNames,
@@ -39,15 +41,10 @@ async function readWorkers(): Promise<void> {
       try {
         m = decodeWorkerMessage(bytes);
       } catch (err) {
-        dlog.error(`a worker sent a bad message, dropped: ${(err as Error).message}`);
+        dlog.error(`a worker sent a bad message: ${(err as Error).message}`);
         continue;
       }
-      try {
-        await current?.fromWorker(m, bytes);
-      } catch (err) {
-        // The bridge closed under us; the connection's own loop reports that.
-        dlog.debug(`a worker message was not delivered: ${(err as Error).message}`);
-      }
+      current?.fromWorker(m);
     }
   }
 }
@@ -111,8 +108,8 @@ export class Sessions {
     }
   }
 
-  /** A checked worker message: log what matters, pass it on. */
-  async fromWorker(m: WorkerMessage, bytes: Uint8Array): Promise<void> {
+  /** A checked copy of what a worker told the kernel, for the log. */
+  fromWorker(m: WorkerMessage): void {
     const id = m.msg.hdr.ctx_id;
     if (!this.decoders.has(id)) return; // closed meanwhile: the kernel has forgotten it too
     switch (m.type) {
@@ -126,7 +123,6 @@ export class Sessions {
         dlog.error(`context ${id}: ${m.msg.text}`);
         break;
     }
-    await this.opts.send(bytes);
   }
 
   /** The connection is gone: every worker stops. */

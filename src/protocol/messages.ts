@@ -269,25 +269,10 @@ export const CapbufSchema = v.strictObject({
 });
 export type Capbuf = v.InferOutput<typeof CapbufSchema>;
 
-/* What the decoding workers send, checked before it goes to the kernel. */
-
-export const JobDoneSchema = v.strictObject({
-  hdr: headerSchema(MsgType.JOB_DONE, true),
-  tag: u32,
-  index: u32,
-  flags: v.pipe(u32, v.maxValue(JOB_ERROR)),
-  reserved: v.literal(0),
-});
-
-export const FrameSchema = v.strictObject({
-  hdr: headerSchema(MsgType.FRAME, true),
-  tag: u32,
-  index: u32,
-  bytesused: u32,
-  flags: v.pipe(u32, v.maxValue(FRAME_FLAGS_ALL)),
-  timestamp: v.bigint(),
-});
-export type Frame = v.InferOutput<typeof FrameSchema>;
+/*
+ * What the decoding workers copy to the event loop for its log: they write
+ * their messages to the kernel themselves, and the kernel checks those.
+ */
 
 export const StreamInfoSchema = v.pipe(
   v.strictObject({
@@ -332,10 +317,8 @@ export type KernelMessage =
   | { readonly type: "JOB"; readonly msg: Job }
   | { readonly type: "CAPBUF"; readonly msg: Capbuf };
 
-/** A message from a decoding worker, validated. */
+/** A decoding worker's copy of a message it sent, validated. */
 export type WorkerMessage =
-  | { readonly type: "JOB_DONE"; readonly msg: v.InferOutput<typeof JobDoneSchema> }
-  | { readonly type: "FRAME"; readonly msg: Frame }
   | { readonly type: "STREAM_INFO"; readonly msg: StreamInfo }
   | { readonly type: "ERROR"; readonly msg: ErrorMsg };
 
@@ -396,8 +379,6 @@ const KERNEL_MESSAGES = {
 } as const;
 
 const WORKER_MESSAGES = {
-  [MsgType.JOB_DONE]: { type: "JOB_DONE", layout: JOB_DONE, schema: JobDoneSchema },
-  [MsgType.FRAME]: { type: "FRAME", layout: FRAME, schema: FrameSchema },
   [MsgType.STREAM_INFO]: { type: "STREAM_INFO", layout: STREAM_INFO, schema: StreamInfoSchema },
   [MsgType.ERROR]: { type: "ERROR", layout: ERROR, schema: ErrorSchema },
 } as const;

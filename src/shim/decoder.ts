@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // The decoding workers of the C shim (c/decoder.h): one per context. Every
-// call only queues work for the worker and returns at once; what the
-// workers have to say comes back as protocol messages on one pipe shared by
-// all of them (notifyPipe), read by the event loop.
+// call only queues work for the worker and returns at once. The workers
+// write their protocol messages to the bridge themselves, and copy
+// STREAM_INFO and ERROR to one pipe shared by all of them (notifyPipe),
+// which the event loop reads for its log.
 import { FFIType, type Pointer } from "bun:ffi";
 import { lazyShim, pointerOrNull } from "./load";
 import { cString } from "./ffmpeg";
@@ -32,7 +33,7 @@ const shim = lazyShim(symbols);
 let pipeFds: { readFd: number; writeFd: number } | undefined;
 
 /**
- * The pipe every worker writes its messages to. Made once and never closed:
+ * The pipe every worker copies its log-worthy messages to. Made once and never closed:
  * a worker that is finishing after its context was closed may still write.
  */
 export function notifyPipe(): { readFd: number; writeFd: number } {
