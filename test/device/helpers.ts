@@ -13,11 +13,16 @@ import { decodeKernelMessage, type KernelMessage, MSG_MAX_LEN } from "../../src/
 export const ROOT = join(import.meta.dir, "..", "..");
 export const inVm = process.env.DAEDALUS_VM === "1";
 /**
- * DAEDALUS_REDUCED=1 (scripts/test sets it for the debug kernel, where every
- * process starts seconds slower): the clip matrices keep one case per codec
- * or kind of change; every test file and every kernel path still runs.
+ * DAEDALUS_REDUCED=1 (scripts/test sets it for 6.1): the clip matrices keep
+ * one case per codec or kind of change; every test file and every kernel
+ * path still runs. DAEDALUS_REDUCED=2 (the debug kernel, where every
+ * process starts seconds slower) also cuts the files that only decode clip
+ * matrices (decode, decode-command, v4l2-ctl, large) to one clip per
+ * client and layout.
  */
-export const reduced = process.env.DAEDALUS_REDUCED === "1";
+const reduction = Number(process.env.DAEDALUS_REDUCED ?? 0);
+export const reduced = reduction >= 1;
+export const minimal = reduction >= 2;
 export const BRIDGE = "/dev/daedalus-v4l2";
 export const DAEMON_LOG = "/tmp/daedalusd.log";
 
