@@ -47,8 +47,10 @@ fail() {
 # shellcheck source=/dev/null # written by scripts/vm
 . "$res/config"
 
-# Where the host starts printing the kernel log from on failure.
+# Where the host starts printing the kernel log from on failure; and, for
+# scripts/vm, the mark that the boot is over and the module goes in now.
 echo "daedalus-vm: begin" >/dev/kmsg
+: >"$res/begun"
 # shellcheck disable=SC2086 # module parameters are separate words
 insmod "$KO" $MODULE_PARAMS || fail "insmod $KO $MODULE_PARAMS failed"
 
