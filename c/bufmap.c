@@ -12,7 +12,7 @@
 #include "bufmap.h"
 
 int dd_bufmap_open(struct dd_bufmap *m, int bridge_fd, uint32_t ctx_id, uint32_t queue,
-		   uint32_t index, uint32_t tag, uint32_t gen)
+		   uint32_t index, uint32_t tag, uint32_t memory, uint32_t gen)
 {
 	struct daedalus_expbuf eb = { .ctx_id = ctx_id, .queue = queue, .index = index,
 				      .tag = tag };
@@ -40,7 +40,13 @@ int dd_bufmap_open(struct dd_bufmap *m, int bridge_fd, uint32_t ctx_id, uint32_t
 	m->addr = addr;
 	m->size = (size_t)size;
 	m->gen = gen;
+	m->memory = memory;
 	return 0;
+}
+
+bool dd_bufmap_is(const struct dd_bufmap *m, uint32_t memory, uint32_t gen)
+{
+	return m->fd >= 0 && m->gen == gen && m->memory == memory;
 }
 
 void dd_bufmap_close(struct dd_bufmap *m)

@@ -7,6 +7,7 @@
 #ifndef DAEDALUS_BUFMAP_H
 #define DAEDALUS_BUFMAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,11 +16,17 @@ struct dd_bufmap {
 	uint8_t *addr;
 	size_t size;
 	uint32_t gen;		/* the owner's generation it was mapped in */
+	uint32_t memory;	/* the kernel's name for the memory mapped */
 };
 
-/* Exports and maps buffer index of queue; -errno (-ESTALE: not with the daemon any more). */
+/*
+ * Exports and maps buffer index of queue, handed over with tag and memory;
+ * -errno (-ESTALE: not with the daemon any more).
+ */
 int dd_bufmap_open(struct dd_bufmap *m, int bridge_fd, uint32_t ctx_id, uint32_t queue,
-		   uint32_t index, uint32_t tag, uint32_t gen);
+		   uint32_t index, uint32_t tag, uint32_t memory, uint32_t gen);
+/* Whether m maps that memory, mapped in generation gen. */
+bool dd_bufmap_is(const struct dd_bufmap *m, uint32_t memory, uint32_t gen);
 void dd_bufmap_close(struct dd_bufmap *m);
 /* DMA_BUF_SYNC_START or _END, with _READ or _WRITE (or both). */
 int dd_bufmap_sync(const struct dd_bufmap *m, uint64_t flags);

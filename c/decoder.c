@@ -32,13 +32,13 @@ enum cmd_type { CMD_JOB, CMD_DRAIN, CMD_STOP_OUTPUT, CMD_RESTART };
 struct cmd {
 	struct cmd *next;
 	enum cmd_type type;
-	uint32_t tag, index, bytesused, data_offset, codec, flags;
+	uint32_t tag, index, bytesused, data_offset, codec, flags, memory;
 	int64_t timestamp;
 	uint32_t out_gen;	/* the OUTPUT generation it was queued in */
 };
 
 struct capbuf {
-	uint32_t tag, index, pixfmt, width, height, bytesperline, size;
+	uint32_t tag, index, pixfmt, width, height, bytesperline, size, memory;
 };
 
 /* What the kernel was last told of the stream (STREAM_INFO). */
@@ -363,9 +363,12 @@ static bool take_capbuf(struct dd_decoder *d, uint32_t gen, bool any, struct cap
 	return ok;
 }
 
-/* The mapping of a buffer, made on first use in this generation of its queue. */
+/*
+ * The mapping of a buffer, made on first use in this generation of its
+ * queue and again whenever the client queued other memory under its index.
+ */
 static struct dd_bufmap *map_buffer(struct dd_decoder *d, uint32_t queue, uint32_t index,
-				    uint32_t tag, uint32_t gen, int *err)
+				    uint32_t tag, uint32_t memory, uint32_t gen, int *err)
 {
 	struct dd_bufmap *m;
 
@@ -374,10 +377,10 @@ static struct dd_bufmap *map_buffer(struct dd_decoder *d, uint32_t queue, uint32
 		return NULL;
 	}
 	m = &d->maps[queue][index];
-	if (m->fd >= 0 && m->gen == gen)
+	if (dd_bufmap_is(m, memory, gen))
 		return m;
 	dd_bufmap_close(m);
-	*err = dd_bufmap_open(m, d->bridge_fd, d->ctx_id, queue, index, tag, gen);
+	*err = dd_bufmap_open(m, d->bridge_fd, d->ctx_id, queue, index, tag, memory, gen);
 	return *err ? NULL : m;
 }
 
@@ -414,7 +417,8 @@ static bool deliver_one(struct dd_decoder *d, uint32_t gen, AVFrame *f, uint32_t
 	for (;;) {
 		if (!take_capbuf(d, gen, false, &cb, &cap_gen))
 			return false;
-		m = map_buffer(d, DAEDALUS_QUEUE_CAPTURE, cb.index, cb.tag, cap_gen, &err);
+		m = map_buffer(d, DAEDALUS_QUEUE_CAPTURE, cb.index, cb.tag, cb.memory, cap_gen,
+			       &err);
 		if (m)
 			break;
 		/* Taken back by the kernel meanwhile (-ESTALE): try the next one. */
@@ -497,7 +501,7 @@ static void do_job(struct dd_decoder *d, const struct cmd *c)
 		send_job_done(d, c->tag, c->index, DAEDALUS_JOB_ERROR);
 		return;
 	}
-	m = map_buffer(d, DAEDALUS_QUEUE_OUTPUT, c->index, c->tag, c->out_gen, &err);
+	m = map_buffer(d, DAEDALUS_QUEUE_OUTPUT, c->index, c->tag, c->memory, c->out_gen, &err);
 	if (!m) {
 		/* -ESTALE: the kernel took it back already; nobody waits for it. */
 		if (err != -ESTALE)
@@ -698,17 +702,18 @@ DD_EXPORT struct dd_decoder *dd_decoder_open(uint32_t ctx_id, uint32_t codec, in
 }
 
 DD_EXPORT int dd_decoder_job(struct dd_decoder *d, uint32_t tag, uint32_t index,
-			     uint32_t bytesused, uint32_t data_offset, int64_t timestamp)
+			     uint32_t bytesused, uint32_t data_offset, int64_t timestamp,
+			     uint32_t memory)
 {
 	return enqueue(d, CMD_JOB, &(struct cmd){ .tag = tag, .index = index,
 						   .bytesused = bytesused,
 						   .data_offset = data_offset,
-						   .timestamp = timestamp });
+						   .timestamp = timestamp, .memory = memory });
 }
 
 DD_EXPORT int dd_decoder_capbuf(struct dd_decoder *d, uint32_t tag, uint32_t index,
 				uint32_t pixfmt, uint32_t width, uint32_t height,
-				uint32_t bytesperline, uint32_t size)
+				uint32_t bytesperline, uint32_t size, uint32_t memory)
 {
 	int ret = 0;
 
@@ -719,7 +724,7 @@ DD_EXPORT int dd_decoder_capbuf(struct dd_decoder *d, uint32_t tag, uint32_t ind
 		/* Handed over before the kernel saw STREAM_INFO: it takes it back. */
 	} else {
 		d->pool[d->npool++] = (struct capbuf){ tag, index, pixfmt, width, height,
-						       bytesperline, size };
+						       bytesperline, size, memory };
 		pthread_cond_broadcast(&d->cond);
 	}
 	pthread_mutex_unlock(&d->lock);

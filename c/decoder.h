@@ -34,12 +34,13 @@ DD_EXPORT struct dd_decoder *dd_decoder_open(uint32_t ctx_id, uint32_t codec, in
 
 /* A JOB message's fields: decode this bitstream buffer. */
 DD_EXPORT int dd_decoder_job(struct dd_decoder *d, uint32_t tag, uint32_t index,
-			     uint32_t bytesused, uint32_t data_offset, int64_t timestamp);
+			     uint32_t bytesused, uint32_t data_offset, int64_t timestamp,
+			     uint32_t memory);
 
 /* A CAPBUF message's fields: a frame buffer to fill. */
 DD_EXPORT int dd_decoder_capbuf(struct dd_decoder *d, uint32_t tag, uint32_t index,
 				uint32_t pixfmt, uint32_t width, uint32_t height,
-				uint32_t bytesperline, uint32_t size);
+				uint32_t bytesperline, uint32_t size, uint32_t memory);
 
 /* DRAIN: emit every frame; the last one (or an empty buffer) is flagged LAST. */
 DD_EXPORT int dd_decoder_drain(struct dd_decoder *d);

@@ -9,7 +9,9 @@
  * Locking: ctx->lock (the ioctl and vb2 queue lock) may be held when
  * buf_lock is taken, and buf_lock when the bridge's lock is taken; never
  * the other way round. Hand-overs happen under ctx->lock, replies under
- * buf_lock alone (STREAM_INFO, which changes formats, takes ctx->lock).
+ * buf_lock alone: the daemon never waits for a lock a client holds.
+ * STREAM_INFO, which changes formats, is applied under ctx->lock by a
+ * work item; EXPBUF waits for ctx->lock interruptibly.
  */
 #include <linux/dma-buf.h>
 #include <linux/slab.h>
@@ -169,6 +171,7 @@ static void daedalus_job_fill(struct daedalus_ctx *ctx, struct daedalus_buf *buf
 		job->bytesused = cpu_to_le32(used - offset);
 		job->data_offset = cpu_to_le32(offset);
 		job->timestamp = cpu_to_le64(vb->timestamp);
+		job->memory = cpu_to_le32(buf->memory);
 		daedalus_job_keep_meta(ctx, &buf->vb);
 		return;
 	}
@@ -181,6 +184,7 @@ static void daedalus_job_fill(struct daedalus_ctx *ctx, struct daedalus_buf *buf
 	cap->height = cpu_to_le32(ctx->cap_fmt.height);
 	cap->bytesperline = cpu_to_le32(ctx->cap_fmt.plane_fmt[0].bytesperline);
 	cap->size = cpu_to_le32(vb2_plane_size(vb, 0));
+	cap->memory = cpu_to_le32(buf->memory);
 }
 
 /* Called with buf_lock held: the next buffer the daemon may have, moved to its active list. */
@@ -295,6 +299,8 @@ static int daedalus_job_start_output(struct daedalus_ctx *ctx)
 		if (ctx->session != session || new_stream) {
 			ctx->session = session;
 			ctx->bit_depth = 0;
+			/* The daemon describes the stream anew. */
+			ctx->info_waiting = false;
 		}
 		ctx->failed = false;
 		ctx->out_seq = 0;
@@ -388,6 +394,7 @@ void daedalus_job_close(struct daedalus_ctx *ctx)
 	ctx->closed = true;
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);
 	cancel_delayed_work_sync(&ctx->watchdog);
+	cancel_work_sync(&ctx->info_work);
 }
 
 /**
@@ -635,36 +642,64 @@ static bool daedalus_stream_info_ok(const struct daedalus_caps *caps,
  * The stream's headers are parsed: every query from now on answers for
  * the stream, and the client hears of it through SOURCE_CHANGE, even when
  * nothing differs from what it set (dev-decoder.rst, Initialization).
+ *
+ * No frame reaches the client until it has seen the event and set CAPTURE
+ * up again (STREAMON) or said its buffers do (DECODER_CMD START): the
+ * frame buffers the daemon holds are taken back at once, and every
+ * STREAM_INFO is answered with that STOP; the daemon fills nothing in
+ * between. The formats, though, are the handle's ioctls' to read under
+ * ctx->lock, which a client holds for as long as an ioctl runs, and the
+ * daemon's write does not wait for it: the message waits in the context
+ * for a work item that applies it, the newest one winning, as a change
+ * that waits for frames does.
  */
 static int daedalus_rx_stream_info(struct daedalus_ctx *ctx, u32 session,
 				   const struct daedalus_msg_stream_info *si)
 {
 	unsigned long flags;
-
-	mutex_lock(&ctx->lock);
-	if (!daedalus_job_live_for(ctx, session)) {
-		mutex_unlock(&ctx->lock);
-		return 1;
-	}
+	bool live;
 
 	spin_lock_irqsave(&ctx->buf_lock, flags);
-	/*
-	 * No frame reaches the client until it has seen the event and set
-	 * CAPTURE up again (STREAMON) or said its buffers do (DECODER_CMD
-	 * START): take back the frame buffers the daemon holds. Every
-	 * STREAM_INFO is answered with this STOP; the daemon fills nothing
-	 * in between.
-	 */
-	ctx->cap_paused = true;
-	list_splice_init(&ctx->cap_active, &ctx->cap_pending);
-	ctx->stale_below[DAEDALUS_QUEUE_CAPTURE] = ctx->next_tag;
-	daedalus_job_touch(ctx);
+	live = ctx->session == session && daedalus_job_live(ctx);
+	if (live) {
+		ctx->cap_paused = true;
+		list_splice_init(&ctx->cap_active, &ctx->cap_pending);
+		ctx->stale_below[DAEDALUS_QUEUE_CAPTURE] = ctx->next_tag;
+		daedalus_job_touch(ctx);
+		ctx->info_next = *si;
+		ctx->info_session = session;
+		ctx->info_waiting = true;
+		queue_work(system_wq, &ctx->info_work);
+	}
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);
-
+	if (!live)
+		return 1;
 	daedalus_job_ctl(ctx, DAEDALUS_MSG_STOP, DAEDALUS_QUEUE_CAPTURE);
-	daedalus_change_stream(ctx, si);
-	mutex_unlock(&ctx->lock);
 	return 0;
+}
+
+/**
+ * daedalus_job_info_work - apply the STREAM_INFO that waits, under ctx->lock
+ * @work: the context's info_work
+ */
+void daedalus_job_info_work(struct work_struct *work)
+{
+	struct daedalus_ctx *ctx = container_of(work, struct daedalus_ctx, info_work);
+	struct daedalus_msg_stream_info si;
+	unsigned long flags;
+	bool waiting;
+
+	mutex_lock(&ctx->lock);
+	spin_lock_irqsave(&ctx->buf_lock, flags);
+	/* A context that failed or was restarted since has forgotten that stream. */
+	waiting = ctx->info_waiting && ctx->info_session == ctx->session &&
+		  daedalus_job_live(ctx);
+	ctx->info_waiting = false;
+	si = ctx->info_next;
+	spin_unlock_irqrestore(&ctx->buf_lock, flags);
+	if (waiting)
+		daedalus_change_stream(ctx, &si);
+	mutex_unlock(&ctx->lock);
 }
 
 static int daedalus_rx_error(struct daedalus_ctx *ctx, u32 session,
@@ -782,8 +817,14 @@ struct dma_buf *daedalus_job_expbuf(struct daedalus_dev *ddev, u32 session,
 	if (!ctx)
 		return ERR_PTR(stale ? -ESTALE : -ENOENT);
 
-	/* The handle's lock keeps the buffer allocated while it is exported. */
-	mutex_lock(&ctx->lock);
+	/*
+	 * The handle's lock keeps the buffer allocated while it is exported.
+	 * No client holds it across a sleep, and a signal ends the wait.
+	 */
+	if (mutex_lock_interruptible(&ctx->lock)) {
+		daedalus_ctx_put(ctx);
+		return ERR_PTR(-ERESTARTSYS);
+	}
 	spin_lock_irqsave(&ctx->buf_lock, flags);
 	ret = daedalus_job_lookup(ctx, session, eb->queue, eb->tag, eb->index, &buf);
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);

@@ -62,6 +62,25 @@ static int daedalus_buf_out_validate(struct vb2_buffer *vb)
 	return vbuf->field == V4L2_FIELD_NONE ? 0 : -EINVAL;
 }
 
+/*
+ * Called with buf_lock held: name the memory @buf holds for the daemon,
+ * which keeps its mappings by that name. A client may queue a different
+ * dmabuf under the same index each time (Chromium rotates its GBM
+ * buffers); vb2 holds the attached one until another replaces it, so two
+ * that differ never share an address here.
+ */
+static void daedalus_buf_name_memory(struct daedalus_ctx *ctx, struct daedalus_buf *buf)
+{
+	struct vb2_buffer *vb = &buf->vb.vb2_buf;
+	const void *now = vb->memory == V4L2_MEMORY_DMABUF ? (void *)vb->planes[0].dbuf
+							   : vb->planes[0].mem_priv;
+
+	if (buf->memory && buf->memory_seen == now)
+		return;
+	buf->memory_seen = now;
+	buf->memory = ++ctx->memory_next ?: ++ctx->memory_next;
+}
+
 static void daedalus_buf_queue(struct vb2_buffer *vb)
 {
 	struct daedalus_ctx *ctx = vb2_get_drv_priv(vb->vb2_queue);
@@ -69,6 +88,7 @@ static void daedalus_buf_queue(struct vb2_buffer *vb)
 	unsigned long flags;
 
 	spin_lock_irqsave(&ctx->buf_lock, flags);
+	daedalus_buf_name_memory(ctx, buf);
 	if (V4L2_TYPE_IS_OUTPUT(vb->type) || !daedalus_change_take_last(ctx, buf))
 		list_add_tail(&buf->list, daedalus_queue_pending(vb->vb2_queue));
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);

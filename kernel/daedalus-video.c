@@ -122,6 +122,7 @@ static int daedalus_open(struct file *file)
 	INIT_LIST_HEAD(&ctx->cap_pending);
 	INIT_LIST_HEAD(&ctx->cap_active);
 	INIT_DELAYED_WORK(&ctx->watchdog, daedalus_job_watchdog);
+	INIT_WORK(&ctx->info_work, daedalus_job_info_work);
 	ctx->next_tag = 1;
 	v4l2_fh_init(&ctx->fh, video_devdata(file));
 	file->private_data = &ctx->fh;
@@ -174,16 +175,29 @@ static int daedalus_release(struct file *file)
 }
 
 /*
+ * DQEVENT's command number depends on the caller's ABI: a 32-bit process
+ * (i386, armhf) reaches this through the compat path with its own struct
+ * size, and 32-bit time has another. The ioctl's number is the same in all.
+ */
+static bool daedalus_is_dqevent(unsigned int cmd)
+{
+	return _IOC_TYPE(cmd) == _IOC_TYPE(VIDIOC_DQEVENT) &&
+	       _IOC_NR(cmd) == _IOC_NR(VIDIOC_DQEVENT);
+}
+
+/*
  * One handle's ioctls run one at a time; handles run in parallel. vb2
  * drops the lock (its queue lock) while a DQBUF blocks. DQEVENT touches no
- * queue state and may block, so it runs unlocked.
+ * queue state and may block until the daemon has described the stream, so
+ * it runs unlocked, whatever the caller's ABI: no ioctl sleeps on an
+ * event or the daemon with the lock held.
  */
 static long daedalus_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct daedalus_ctx *ctx = file_to_ctx(file);
 	long ret;
 
-	if (cmd == VIDIOC_DQEVENT)
+	if (daedalus_is_dqevent(cmd))
 		return video_ioctl2(file, cmd, arg);
 	if (mutex_lock_interruptible(&ctx->lock))
 		return -ERESTARTSYS;

@@ -269,6 +269,11 @@ struct daedalus_meta {
  *	again yet: its STREAMOFF answers the change and ends no drain
  * @meta: ring of the last bitstream buffers' metadata
  * @meta_next: where the next goes in @meta
+ * @memory_next: the last name given to a buffer's memory
+ * @info_work: applies @info_next under @lock (daedalus_job_info_work())
+ * @info_next: the newest STREAM_INFO from the daemon, not yet applied
+ * @info_session: the bridge session it came in
+ * @info_waiting: @info_next waits for @info_work
  */
 struct daedalus_ctx {
 	struct v4l2_fh fh;
@@ -309,6 +314,11 @@ struct daedalus_ctx {
 	bool change_unanswered;
 	struct daedalus_meta meta[DAEDALUS_META_KEEP];
 	unsigned int meta_next;
+	u32 memory_next;
+	struct work_struct info_work;
+	struct daedalus_msg_stream_info info_next;
+	u32 info_session;
+	bool info_waiting;
 };
 
 /**
@@ -316,11 +326,16 @@ struct daedalus_ctx {
  * @vb: vb2 buffer, first as vb2 requires
  * @list: entry in a pending or active list
  * @tag: the tag it was last handed to the daemon with
+ * @memory: names its memory for the daemon (daedalus_msg_capbuf.memory)
+ * @memory_seen: that memory (a dmabuf, or vb2's own allocation), only
+ *	ever compared
  */
 struct daedalus_buf {
 	struct vb2_v4l2_buffer vb;
 	struct list_head list;
 	u32 tag;
+	u32 memory;
+	const void *memory_seen;
 };
 
 /**
@@ -408,6 +423,7 @@ void daedalus_job_close(struct daedalus_ctx *ctx);
 void daedalus_job_kick(struct daedalus_ctx *ctx);
 int daedalus_job_drain(struct daedalus_ctx *ctx);
 void daedalus_job_watchdog(struct work_struct *work);
+void daedalus_job_info_work(struct work_struct *work);
 void daedalus_job_daemon_lost(struct daedalus_dev *ddev, u32 session);
 int daedalus_job_rx(struct daedalus_dev *ddev, u32 session, u16 type, const void *msg);
 struct dma_buf *daedalus_job_expbuf(struct daedalus_dev *ddev, u32 session,

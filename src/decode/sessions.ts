@@ -78,10 +78,10 @@ export class Sessions {
     }
     switch (m.type) {
       case "JOB":
-        return d.job(m.msg.tag, m.msg.index, m.msg.bytesused, m.msg.data_offset, m.msg.timestamp);
+        return d.job(m.msg.tag, m.msg.index, m.msg.bytesused, m.msg.data_offset, m.msg.timestamp, m.msg.memory);
       case "CAPBUF": {
         const c = m.msg;
-        return d.capbuf(c.tag, c.index, c.pixfmt, c.width, c.height, c.bytesperline, c.size);
+        return d.capbuf(c.tag, c.index, c.pixfmt, c.width, c.height, c.bytesperline, c.size, c.memory);
       }
       case "DRAIN":
         return d.drain();

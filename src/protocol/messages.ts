@@ -6,7 +6,7 @@ import * as v from "valibot";
 import { array, chars, defineStruct, readStruct, type StructLayout, writeStruct } from "./layout";
 
 export const PROTO_MAGIC = 0x34564444;
-export const PROTO_VERSION = 3;
+export const PROTO_VERSION = 4;
 export const MSG_MAX_LEN = 4096;
 export const MIN_DIMENSION = 16;
 export const MAX_DIMENSION = 16384;
@@ -117,7 +117,7 @@ export const JOB = defineStruct("daedalus_msg_job", [
   ["data_offset", "u32"],
   ["timestamp", "u64"],
   ["flags", "u32"],
-  ["reserved", "u32"],
+  ["memory", "u32"],
 ]);
 
 export const CAPBUF = defineStruct("daedalus_msg_capbuf", [
@@ -129,7 +129,7 @@ export const CAPBUF = defineStruct("daedalus_msg_capbuf", [
   ["height", "u32"],
   ["bytesperline", "u32"],
   ["size", "u32"],
-  ["reserved", "u32"],
+  ["memory", "u32"],
 ]);
 
 export const JOB_DONE = defineStruct("daedalus_msg_job_done", [
@@ -252,7 +252,7 @@ export const JobSchema = v.strictObject({
   data_offset: u32,
   timestamp: v.bigint(),
   flags: v.literal(0),
-  reserved: v.literal(0),
+  memory: positive,
 });
 export type Job = v.InferOutput<typeof JobSchema>;
 
@@ -265,7 +265,7 @@ export const CapbufSchema = v.strictObject({
   height: dimension,
   bytesperline: positive,
   size: positive,
-  reserved: v.literal(0),
+  memory: positive,
 });
 export type Capbuf = v.InferOutput<typeof CapbufSchema>;
 

@@ -15,11 +15,11 @@ const symbols = {
     returns: FFIType.ptr,
   },
   dd_decoder_job: {
-    args: [FFIType.ptr, FFIType.u32, FFIType.u32, FFIType.u32, FFIType.u32, FFIType.i64],
+    args: [FFIType.ptr, FFIType.u32, FFIType.u32, FFIType.u32, FFIType.u32, FFIType.i64, FFIType.u32],
     returns: FFIType.i32,
   },
   dd_decoder_capbuf: {
-    args: [FFIType.ptr, FFIType.u32, FFIType.u32, FFIType.u32, FFIType.u32, FFIType.u32, FFIType.u32, FFIType.u32],
+    args: [FFIType.ptr, FFIType.u32, FFIType.u32, FFIType.u32, FFIType.u32, FFIType.u32, FFIType.u32, FFIType.u32, FFIType.u32],
     returns: FFIType.i32,
   },
   dd_decoder_drain: { args: [FFIType.ptr], returns: FFIType.i32 },
@@ -62,12 +62,24 @@ export class Decoder {
     return this.handle;
   }
 
-  job(tag: number, index: number, bytesused: number, dataOffset: number, timestamp: bigint): void {
-    check("queue a job", shim().dd_decoder_job(this.h, tag, index, bytesused, dataOffset, timestamp));
+  job(tag: number, index: number, bytesused: number, dataOffset: number, timestamp: bigint, memory: number): void {
+    check("queue a job", shim().dd_decoder_job(this.h, tag, index, bytesused, dataOffset, timestamp, memory));
   }
 
-  capbuf(tag: number, index: number, pixfmt: number, width: number, height: number, bytesperline: number, size: number): void {
-    check("hand over a frame buffer", shim().dd_decoder_capbuf(this.h, tag, index, pixfmt, width, height, bytesperline, size));
+  capbuf(
+    tag: number,
+    index: number,
+    pixfmt: number,
+    width: number,
+    height: number,
+    bytesperline: number,
+    size: number,
+    memory: number,
+  ): void {
+    check(
+      "hand over a frame buffer",
+      shim().dd_decoder_capbuf(this.h, tag, index, pixfmt, width, height, bytesperline, size, memory),
+    );
   }
 
   drain(): void {

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // Where the C shim is: DAEDALUS_SHIM wins, then a development build in the
-// checkout (not for a compiled executable, whose sources live in Bun's
-// embedded /$bunfs), then the path a package installs it to, then the copy
-// a compiled executable carries.
+// checkout for this architecture (build/c, or build/c-arm64 as
+// scripts/build-shim cross-builds it; not for a compiled executable, whose
+// sources live in Bun's embedded /$bunfs), then the path a package
+// installs it to, then the copy a compiled executable carries.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 
@@ -26,7 +27,8 @@ export function shimCandidates(): string[] {
   const triplet = ARCH_TRIPLET[process.arch] ?? `${process.arch}-linux-gnu`;
   const installed = join("/usr/lib", triplet, "daedalus-v4l2", SHIM_NAME);
   if (import.meta.dir.startsWith("/$bunfs")) return embedded ? [installed, embedded] : [installed];
-  return [join(import.meta.dir, "..", "..", "build", "c", SHIM_NAME), installed];
+  const dev = process.arch === "x64" ? "c" : `c-${process.arch}`;
+  return [join(import.meta.dir, "..", "..", "build", dev, SHIM_NAME), installed];
 }
 
 export function shimPath(): string {

@@ -21,7 +21,7 @@
 
 /* "DDV4" as it reads in memory on the little-endian wire. */
 #define DAEDALUS_PROTO_MAGIC		0x34564444
-#define DAEDALUS_PROTO_VERSION		3
+#define DAEDALUS_PROTO_VERSION		4
 
 /* No message is larger; a read() buffer of this size always suffices. */
 #define DAEDALUS_MSG_MAX_LEN		4096
@@ -236,7 +236,7 @@ struct daedalus_msg_ctl {
  * @data_offset: where the bitstream starts in the buffer
  * @timestamp: the buffer's timestamp (ns); frames decoded from it carry it
  * @flags: zero
- * @reserved: zero
+ * @memory: names the memory the buffer holds now, never zero: as for CAPBUF
  *
  * The buffer may hold a whole access unit or any chunk of the byte stream.
  */
@@ -248,7 +248,7 @@ struct daedalus_msg_job {
 	__le32 data_offset;
 	__le64 timestamp;
 	__le32 flags;
-	__le32 reserved;
+	__le32 memory;
 };
 
 /**
@@ -261,7 +261,13 @@ struct daedalus_msg_job {
  * @height: likewise
  * @bytesperline: of the first plane; planes follow each other
  * @size: bytes the buffer holds
- * @reserved: zero
+ * @memory: names the memory the buffer holds now, never zero
+ *
+ * A client may queue a different dmabuf under the same index each time
+ * (DMABUF memory); DAEDALUS_IOC_EXPBUF exports the one attached now. The
+ * kernel gives a buffer a new @memory (unique within the context) whenever
+ * its memory changes, so a mapping made under another @memory must not be
+ * used for it: it is of memory the client no longer queues there.
  */
 struct daedalus_msg_capbuf {
 	struct daedalus_msg_hdr hdr;
@@ -272,7 +278,7 @@ struct daedalus_msg_capbuf {
 	__le32 height;
 	__le32 bytesperline;
 	__le32 size;
-	__le32 reserved;
+	__le32 memory;
 };
 
 /**
