@@ -114,10 +114,10 @@ static void daedalus_job_ctl(struct daedalus_ctx *ctx, u16 type, u32 queue)
 	session = ctx->session;
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);
 	ret = session ? daedalus_bridge_send(ctx->dev, session, ctl) : -ENOTCONN;
+	if (ret)
+		daedalus_bridge_msg_free(ctl);
 	if (ret == -ENOSPC)
 		daedalus_job_fail(ctx, daedalus_why_not_reading);
-	else if (ret)
-		daedalus_bridge_msg_free(ctl);
 }
 
 /*
@@ -647,35 +647,52 @@ static bool daedalus_stream_info_ok(const struct daedalus_caps *caps,
  * up again (STREAMON) or said its buffers do (DECODER_CMD START): the
  * frame buffers the daemon holds are taken back at once, and every
  * STREAM_INFO is answered with that STOP; the daemon fills nothing in
- * between. The formats, though, are the handle's ioctls' to read under
- * ctx->lock, which a client holds for as long as an ioctl runs, and the
- * daemon's write does not wait for it: the message waits in the context
- * for a work item that applies it, the newest one winning, as a change
- * that waits for frames does.
+ * between, and drops the frame buffers handed to it before the STOP. So
+ * the STOP is queued with the buffers taken back, under buf_lock: a frame
+ * buffer handed over after that (a STREAMON racing with this) goes after
+ * it. A STOP that cannot be queued fails the context, or the daemon would
+ * wait for it for ever.
+ *
+ * The formats, though, are the handle's ioctls' to read under ctx->lock,
+ * which a client holds for as long as an ioctl runs, and the daemon's
+ * write does not wait for it: the message waits in the context for a work
+ * item that applies it, the newest one winning, as a change that waits
+ * for frames does.
  */
 static int daedalus_rx_stream_info(struct daedalus_ctx *ctx, u32 session,
 				   const struct daedalus_msg_stream_info *si)
 {
+	struct daedalus_msg_ctl *stop;
 	unsigned long flags;
-	bool live;
+	int ret = 1;
 
+	stop = daedalus_bridge_msg_new(DAEDALUS_MSG_STOP, sizeof(*stop), ctx->id);
+	if (stop)
+		stop->queue = cpu_to_le32(DAEDALUS_QUEUE_CAPTURE);
 	spin_lock_irqsave(&ctx->buf_lock, flags);
-	live = ctx->session == session && daedalus_job_live(ctx);
-	if (live) {
-		ctx->cap_paused = true;
-		list_splice_init(&ctx->cap_active, &ctx->cap_pending);
-		ctx->stale_below[DAEDALUS_QUEUE_CAPTURE] = ctx->next_tag;
-		daedalus_job_touch(ctx);
-		ctx->info_next = *si;
-		ctx->info_session = session;
-		ctx->info_waiting = true;
-		queue_work(system_wq, &ctx->info_work);
+	if (ctx->session == session && daedalus_job_live(ctx)) {
+		ret = stop ? daedalus_bridge_send(ctx->dev, session, stop) : -ENOMEM;
+		if (!ret) {
+			stop = NULL;
+			ctx->cap_paused = true;
+			list_splice_init(&ctx->cap_active, &ctx->cap_pending);
+			ctx->stale_below[DAEDALUS_QUEUE_CAPTURE] = ctx->next_tag;
+			daedalus_job_touch(ctx);
+			ctx->info_next = *si;
+			ctx->info_session = session;
+			ctx->info_waiting = true;
+			queue_work(system_wq, &ctx->info_work);
+		}
 	}
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);
-	if (!live)
-		return 1;
-	daedalus_job_ctl(ctx, DAEDALUS_MSG_STOP, DAEDALUS_QUEUE_CAPTURE);
-	return 0;
+	if (stop)
+		daedalus_bridge_msg_free(stop);
+	if (ret < 0) {
+		daedalus_job_fail(ctx, ret == -ENOSPC ? daedalus_why_not_reading
+					 : "the daemon cannot be told of a stream");
+		return 0;
+	}
+	return ret;
 }
 
 /**
