@@ -79,6 +79,19 @@ struct dd_decoder {
 	struct stream_info info;
 	bool info_sent;
 	struct dd_convert convert;
+	/*
+	 * While a JOB decodes: its OUTPUT generation, for frames delivered
+	 * as they come out (deliver_ready()); 0 otherwise.
+	 */
+	uint32_t early_gen;
+	bool early;
+};
+
+/* What became of a frame offered to the client's frame buffers. */
+enum delivery {
+	DELIVERED,
+	NO_BUFFER,	/* none free now (only when not waiting for one) */
+	CUT_SHORT,	/* a seek, a close or an error: the frame goes */
 };
 
 /*
@@ -283,24 +296,6 @@ static bool stream_info_of(struct dd_decoder *d, int width, int height, enum AVP
 	return true;
 }
 
-/* Frames out of the backend wait here for frame buffers. */
-
-static void emit_frame(void *arg, AVFrame *frame)
-{
-	struct dd_decoder *d = arg;
-	struct frame_node *n = malloc(sizeof(*n));
-
-	if (n)
-		n->frame = dd_ff.av_frame_clone(frame);
-	if (!n || !n->frame) {
-		free(n);
-		return;	/* dropped; the stream goes on */
-	}
-	n->next = NULL;
-	*d->frames_tail = n;
-	d->frames_tail = &n->next;
-	d->nframes++;
-}
 
 static void drop_frames(struct dd_decoder *d)
 {
@@ -331,14 +326,15 @@ static bool capbuf_fits(const struct dd_decoder *d, const struct capbuf *cb)
 }
 
 /*
- * Waits for a frame buffer (one laid out for the stream, or any for an
- * empty LAST). Returns false if the wait was cut short by a STOP of OUTPUT
- * queued after gen, or by close.
+ * A frame buffer (one laid out for the stream, or any for an empty LAST),
+ * waited for if wait. Returns DELIVERED with it, NO_BUFFER if none is free
+ * and not wait, CUT_SHORT if a STOP of OUTPUT queued after gen or a close
+ * came first.
  */
-static bool take_capbuf(struct dd_decoder *d, uint32_t gen, bool any, struct capbuf *out,
-			uint32_t *cap_gen)
+static enum delivery take_capbuf(struct dd_decoder *d, uint32_t gen, bool any, bool wait,
+				 struct capbuf *out, uint32_t *cap_gen)
 {
-	bool ok = false;
+	enum delivery r = CUT_SHORT;
 
 	pthread_mutex_lock(&d->lock);
 	for (;;) {
@@ -354,13 +350,17 @@ static bool take_capbuf(struct dd_decoder *d, uint32_t gen, bool any, struct cap
 			*cap_gen = d->cap_gen;
 			memmove(&d->pool[i], &d->pool[i + 1], (d->npool - i - 1) * sizeof(*d->pool));
 			d->npool--;
-			ok = true;
+			r = DELIVERED;
+			break;
+		}
+		if (!wait) {
+			r = NO_BUFFER;
 			break;
 		}
 		pthread_cond_wait(&d->cond, &d->lock);
 	}
 	pthread_mutex_unlock(&d->lock);
-	return ok;
+	return r;
 }
 
 /*
@@ -399,24 +399,27 @@ static uint32_t frame_flags(const AVFrame *f)
 	return flags;
 }
 
-/* Writes one frame into a frame buffer. Returns false if the wait was cut short. */
-static bool deliver_one(struct dd_decoder *d, uint32_t gen, AVFrame *f, uint32_t extra_flags)
+/* Writes one frame into a frame buffer, waiting for one if wait. */
+static enum delivery deliver_one(struct dd_decoder *d, uint32_t gen, AVFrame *f,
+				 uint32_t extra_flags, bool wait)
 {
 	struct stream_info si;
 	struct dd_bufmap *m;
 	struct capbuf cb;
+	enum delivery r;
 	uint32_t cap_gen;
 	long used;
 	int err = 0;
 
 	if (!stream_info_of(d, f->width, f->height, f->format, f, &si))
-		return false;
+		return CUT_SHORT;
 	if (!d->info_sent || !info_equal(&si, &d->info))
 		send_stream_info(d, &si);
 
 	for (;;) {
-		if (!take_capbuf(d, gen, false, &cb, &cap_gen))
-			return false;
+		r = take_capbuf(d, gen, false, wait, &cb, &cap_gen);
+		if (r != DELIVERED)
+			return r;
 		m = map_buffer(d, DAEDALUS_QUEUE_CAPTURE, cb.index, cb.tag, cb.memory, cap_gen,
 			       &err);
 		if (m)
@@ -432,11 +435,57 @@ static bool deliver_one(struct dd_decoder *d, uint32_t gen, AVFrame *f, uint32_t
 	dd_bufmap_sync(m, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
 	if (used < 0) {
 		send_frame(d, &cb, 0, DAEDALUS_FRAME_ERROR | extra_flags, f->pts);
-		return true;
+		return DELIVERED;
 	}
 	send_frame(d, &cb, (uint32_t)used, frame_flags(f) | extra_flags,
 		   f->pts != AV_NOPTS_VALUE ? f->pts : f->best_effort_timestamp);
-	return true;
+	return DELIVERED;
+}
+
+/* The oldest waiting frame is gone to the client. */
+static void pop_frame(struct dd_decoder *d)
+{
+	struct frame_node *n = d->frames;
+
+	d->frames = n->next;
+	if (!d->frames)
+		d->frames_tail = &d->frames;
+	d->nframes--;
+	dd_ff.av_frame_free(&n->frame);
+	free(n);
+}
+
+/*
+ * While a JOB decodes, its frames go out as soon as a frame buffer is free
+ * for them, never waiting for one: a chunk of many frames (a byte stream
+ * cut into large buffers) would otherwise leave the client without a
+ * frame until the whole chunk is decoded, which some clients take for a
+ * stall. What is left goes out in deliver().
+ */
+static void deliver_ready(struct dd_decoder *d)
+{
+	while (d->early && d->frames && !d->failed &&
+	       deliver_one(d, d->early_gen, d->frames->frame, 0, false) == DELIVERED)
+		pop_frame(d);
+}
+
+/* Frames out of the backend wait for frame buffers, unless one is free for them at once. */
+static void emit_frame(void *arg, AVFrame *frame)
+{
+	struct dd_decoder *d = arg;
+	struct frame_node *n = malloc(sizeof(*n));
+
+	if (n)
+		n->frame = dd_ff.av_frame_clone(frame);
+	if (!n || !n->frame) {
+		free(n);
+		return;	/* dropped; the stream goes on */
+	}
+	n->next = NULL;
+	*d->frames_tail = n;
+	d->frames_tail = &n->next;
+	d->nframes++;
+	deliver_ready(d);
 }
 
 /*
@@ -450,22 +499,14 @@ static void deliver(struct dd_decoder *d, uint32_t gen, uint32_t last_flags)
 
 	if (last_flags && !d->frames) {
 		/* Nothing left to show: an empty buffer carries LAST. */
-		if (take_capbuf(d, gen, true, &cb, &cap_gen))
+		if (take_capbuf(d, gen, true, true, &cb, &cap_gen) == DELIVERED)
 			send_frame(d, &cb, 0, last_flags, 0);
 		return;
 	}
-	while (d->frames && !d->failed) {
-		struct frame_node *n = d->frames;
-
-		if (!deliver_one(d, gen, n->frame, n->next ? 0 : last_flags))
-			break;
-		d->frames = n->next;
-		if (!d->frames)
-			d->frames_tail = &d->frames;
-		d->nframes--;
-		dd_ff.av_frame_free(&n->frame);
-		free(n);
-	}
+	while (d->frames && !d->failed &&
+	       deliver_one(d, gen, d->frames->frame, d->frames->next ? 0 : last_flags,
+			   true) == DELIVERED)
+		pop_frame(d);
 	if (d->frames)
 		drop_frames(d);	/* cut short: a seek or close discards them */
 }
@@ -516,8 +557,11 @@ static void do_job(struct dd_decoder *d, const struct cmd *c)
 	eos = dd_backend_end_of_stream(d->backend, m->addr + c->data_offset, c->bytesused);
 	dd_backend_probe(d->backend, m->addr + c->data_offset, c->bytesused);
 	announce_early(d);
+	d->early = true;
+	d->early_gen = c->out_gen;
 	r = dd_backend_decode(d->backend, m->addr + c->data_offset, c->bytesused, c->timestamp,
 			      emit_frame, d);
+	d->early = false;
 	dd_bufmap_sync(m, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
 	if (r < 0)
 		flags |= DAEDALUS_JOB_ERROR;
