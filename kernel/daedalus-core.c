@@ -8,6 +8,7 @@
  */
 #include <linux/dma-mapping.h>
 #include <linux/module.h>
+#include <linux/of.h>
 #include <linux/platform_device.h>
 #include <linux/slab.h>
 
@@ -15,7 +16,27 @@
 
 static int video_nr = -1;
 module_param(video_nr, int, 0444);
-MODULE_PARM_DESC(video_nr, "video node number, e.g. 10 for /dev/video10 (default: first free)");
+MODULE_PARM_DESC(video_nr,
+		 "video node number, e.g. 10 for /dev/video10 (default: 10 on a Raspberry Pi 5, else the first free)");
+
+/* The Raspberry Pi 5's device tree; Raspberry Pi OS's Chromium opens only /dev/video10. */
+#define DAEDALUS_PI5_COMPATIBLE	"brcm,bcm2712"
+#define DAEDALUS_PI5_VIDEO_NR	10
+
+/*
+ * The node number asked for: video_nr if set; on a Raspberry Pi 5 the one
+ * Raspberry Pi OS's Chromium looks at, where its GPU sandbox admits no
+ * other path; else the first free. video_register_device() takes the next
+ * free number if the one asked for is held, so nothing that has it loses
+ * it. A Pi 4's /dev/video10 is its own hardware decoder (bcm2835-codec):
+ * only the Pi 5 asks for it.
+ */
+static int daedalus_video_nr(void)
+{
+	if (video_nr >= 0)
+		return video_nr;
+	return of_machine_is_compatible(DAEDALUS_PI5_COMPATIBLE) ? DAEDALUS_PI5_VIDEO_NR : -1;
+}
 
 /*
  * dma-contig where the kernel has it and a CMA area to take frames from:
@@ -105,7 +126,7 @@ static int daedalus_probe(struct platform_device *pdev)
 		goto err_v4l2;
 
 	daedalus_init_vdev(ddev);
-	ret = video_register_device(&ddev->vdev, VFL_TYPE_VIDEO, video_nr);
+	ret = video_register_device(&ddev->vdev, VFL_TYPE_VIDEO, daedalus_video_nr());
 	if (ret) {
 		v4l2_err(&ddev->v4l2_dev, "cannot register the video node: %d\n", ret);
 		goto err_bridge;
