@@ -10,8 +10,9 @@
  * buf_lock is taken, and buf_lock when the bridge's lock is taken; never
  * the other way round. Hand-overs happen under ctx->lock, replies under
  * buf_lock alone: the daemon never waits for a lock a client holds.
- * STREAM_INFO, which changes formats, is applied under ctx->lock by a
- * work item; EXPBUF waits for ctx->lock interruptibly.
+ * STREAM_INFO, which changes formats, is applied under ctx->lock: at
+ * once if it is free, else by a work item; EXPBUF waits for ctx->lock
+ * interruptibly.
  */
 #include <linux/dma-buf.h>
 #include <linux/slab.h>
@@ -638,6 +639,24 @@ static bool daedalus_stream_info_ok(const struct daedalus_caps *caps,
 	       !si->reserved;
 }
 
+/* Called with ctx->lock held: the STREAM_INFO that waits, if any, takes effect. */
+static void daedalus_job_info_apply(struct daedalus_ctx *ctx)
+{
+	struct daedalus_msg_stream_info si;
+	unsigned long flags;
+	bool waiting;
+
+	spin_lock_irqsave(&ctx->buf_lock, flags);
+	/* A context that failed or was restarted since has forgotten that stream. */
+	waiting = ctx->info_waiting && ctx->info_session == ctx->session &&
+		  daedalus_job_live(ctx);
+	ctx->info_waiting = false;
+	si = ctx->info_next;
+	spin_unlock_irqrestore(&ctx->buf_lock, flags);
+	if (waiting)
+		daedalus_change_stream(ctx, &si);
+}
+
 /*
  * The stream's headers are parsed: every query from now on answers for
  * the stream, and the client hears of it through SOURCE_CHANGE, even when
@@ -655,9 +674,11 @@ static bool daedalus_stream_info_ok(const struct daedalus_caps *caps,
  *
  * The formats, though, are the handle's ioctls' to read under ctx->lock,
  * which a client holds for as long as an ioctl runs, and the daemon's
- * write does not wait for it: the message waits in the context for a work
- * item that applies it, the newest one winning, as a change that waits
- * for frames does.
+ * write does not wait for it. If the lock is free the message is applied
+ * at once, so that no ioctl sees the frame buffers taken back and the
+ * format not yet changed; else it waits in the context for a work item
+ * that applies it, the newest one winning, as a change that waits for
+ * frames does.
  */
 static int daedalus_rx_stream_info(struct daedalus_ctx *ctx, u32 session,
 				   const struct daedalus_msg_stream_info *si)
@@ -681,7 +702,6 @@ static int daedalus_rx_stream_info(struct daedalus_ctx *ctx, u32 session,
 			ctx->info_next = *si;
 			ctx->info_session = session;
 			ctx->info_waiting = true;
-			queue_work(system_wq, &ctx->info_work);
 		}
 	}
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);
@@ -692,7 +712,19 @@ static int daedalus_rx_stream_info(struct daedalus_ctx *ctx, u32 session,
 					 : "the daemon cannot be told of a stream");
 		return 0;
 	}
-	return ret;
+	if (ret)
+		return ret;
+	if (mutex_trylock(&ctx->lock)) {
+		daedalus_job_info_apply(ctx);
+		mutex_unlock(&ctx->lock);
+		return 0;
+	}
+	/* daedalus_job_close() cancels the work once closed is set, under buf_lock. */
+	spin_lock_irqsave(&ctx->buf_lock, flags);
+	if (!ctx->closed)
+		queue_work(system_wq, &ctx->info_work);
+	spin_unlock_irqrestore(&ctx->buf_lock, flags);
+	return 0;
 }
 
 /**
@@ -702,20 +734,9 @@ static int daedalus_rx_stream_info(struct daedalus_ctx *ctx, u32 session,
 void daedalus_job_info_work(struct work_struct *work)
 {
 	struct daedalus_ctx *ctx = container_of(work, struct daedalus_ctx, info_work);
-	struct daedalus_msg_stream_info si;
-	unsigned long flags;
-	bool waiting;
 
 	mutex_lock(&ctx->lock);
-	spin_lock_irqsave(&ctx->buf_lock, flags);
-	/* A context that failed or was restarted since has forgotten that stream. */
-	waiting = ctx->info_waiting && ctx->info_session == ctx->session &&
-		  daedalus_job_live(ctx);
-	ctx->info_waiting = false;
-	si = ctx->info_next;
-	spin_unlock_irqrestore(&ctx->buf_lock, flags);
-	if (waiting)
-		daedalus_change_stream(ctx, &si);
+	daedalus_job_info_apply(ctx);
 	mutex_unlock(&ctx->lock);
 }
 

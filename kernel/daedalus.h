@@ -270,7 +270,7 @@ struct daedalus_meta {
  * @meta: ring of the last bitstream buffers' metadata
  * @meta_next: where the next goes in @meta
  * @memory_next: the last name given to a buffer's memory
- * @info_work: applies @info_next under @lock (daedalus_job_info_work())
+ * @info_work: applies @info_next under @lock when the daemon found it held
  * @info_next: the newest STREAM_INFO from the daemon, not yet applied
  * @info_session: the bridge session it came in
  * @info_waiting: @info_next waits for @info_work
