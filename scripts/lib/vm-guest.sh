@@ -54,9 +54,11 @@ echo "daedalus-vm: begin" >/dev/kmsg
 # shellcheck disable=SC2086 # module parameters are separate words
 insmod "$KO" $MODULE_PARAMS || fail "insmod $KO $MODULE_PARAMS failed"
 
+daedalusd=(bun "$PROJECT/src/cli.ts")
+[ -z "$DAEMON_EXE" ] || daedalusd=("$DAEMON_EXE")
 dpid=
 if [ "$DAEMON" = 1 ]; then
-	(cd "$PROJECT" && exec bun "$PROJECT/src/cli.ts" run) >/tmp/daedalusd.log 2>&1 &
+	(cd "$PROJECT" && exec "${daedalusd[@]}" run) >/tmp/daedalusd.log 2>&1 &
 	dpid=$!
 	c=/sys/class/misc/daedalus-v4l2/connected
 	for _ in $(seq 150); do
@@ -75,7 +77,7 @@ echo ready >&3
 # In the foreground: a background job would start with SIGINT ignored.
 # The module's path and parameters: for tests that unload and load it again.
 (cd "$PROJECT" && DAEDALUS_VM=1 DAEDALUS_DAEMON=$DAEMON DAEDALUS_KO=$KO DAEDALUS_MODULE_PARAMS=$MODULE_PARAMS \
-	exec sh -c "$CMD")
+	DAEDALUS_DAEMON_EXE=$DAEMON_EXE DAEDALUS_TEST_CLIENTS=$TEST_CLIENTS exec sh -c "$CMD")
 status=$?
 
 # SIGTERM, then SIGKILL after 10 s: the daemon must stop cleanly on SIGTERM.

@@ -1,16 +1,28 @@
 #!/bin/busybox sh
 # shellcheck shell=dash
 # /init of the scripts/vm initramfs (busybox sh): load the modules, mount the
-# host root read-only over 9p with the guest's own proc, sys, dev and tmpfs
-# mounts inside it, run scripts/lib/vm-guest.sh of the project in a chroot of
+# root read-only (the host's over 9p, or the arm64 guests' disk) with the
+# guest's own proc, sys, dev and tmpfs mounts inside it, run scripts/lib/vm-guest.sh of the project in a chroot of
 # it, power off. Its messages go to the kernel console (ttyS0).
 
 # shellcheck source=scripts/lib/vm-init-common.sh
 . /init-common.sh
 
 r=/newroot
-# cache=loose: without it loading ffmpeg's libraries over 9p dominates.
-mount -t 9p -o "$p9,cache=loose,ro" host $r || fail "cannot mount the host root"
+# The root: a disk where there is one (the arm64 guests' image, read-only,
+# under a tmpfs overlay so that the project's mount point can be made),
+# else the host's root over 9p. cache=loose: without it loading ffmpeg's
+# libraries over 9p dominates.
+if [ -b /dev/vda ]; then
+	mkdir -p /lower /rw
+	mount -t ext4 -o ro /dev/vda /lower || fail "cannot mount the root's disk"
+	mount -t tmpfs -o mode=755 tmpfs /rw || fail "cannot mount the overlay's tmpfs"
+	mkdir -p /rw/upper /rw/work
+	mount -t overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work overlay $r ||
+		fail "cannot mount the overlay root"
+else
+	mount -t 9p -o "$p9,cache=loose,ro" host $r || fail "cannot mount the host root"
+fi
 mount -t proc proc $r/proc
 mount -t sysfs sysfs $r/sys
 mount -t devtmpfs devtmpfs $r/dev

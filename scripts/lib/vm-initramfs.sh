@@ -3,14 +3,15 @@
 
 # The module files, in load order, that kernel $1 needs to load modules $2...
 # and their dependencies; what it has built in is skipped, and so is a
-# module named ?name that it does not have.
+# module named ?name that it does not have. The kernel's modules are under
+# $VM_MODROOT/lib/modules (default: this machine's).
 vm_module_files() {
 	local kver=$1 m out verb path
 	local -A seen=()
 	shift
 	for m in "$@"; do
 		# One module per call: further names would be taken as parameters.
-		if ! out=$(modprobe -S "$kver" --show-depends "${m#\?}" 2>&1); then
+		if ! out=$(modprobe -d "${VM_MODROOT:-/}" -S "$kver" --show-depends "${m#\?}" 2>&1); then
 			[ "${m#\?}" != "$m" ] || die "kernel $kver has no module $m: $out"
 			note "kernel $kver has no module ${m#\?}"
 			continue
@@ -31,13 +32,15 @@ vm_module_files() {
 # Prints the path of an initramfs for kernel $1, cached in directory $2, that
 # loads module files $3... in that order, then runs $VM_INIT (default
 # scripts/lib/vm-init.sh) as /init, with scripts/lib/vm-init-common.sh as
-# /init-common.sh. It is rebuilt when busybox, the modules, their order,
-# those scripts or this file change.
+# /init-common.sh, under $VM_BUSYBOX (default this machine's: a static
+# busybox of the guest's architecture). It is rebuilt when busybox, the
+# modules, their order, those scripts or this file change.
 vm_initramfs() {
-	local kver=$1 dir=$2 busybox=/bin/busybox init=${VM_INIT:-scripts/lib/vm-init.sh}
+	local kver=$1 dir=$2 busybox=${VM_BUSYBOX:-/bin/busybox} init=${VM_INIT:-scripts/lib/vm-init.sh}
 	local common=scripts/lib/vm-init-common.sh
 	local key img tmp f name
 	shift 2
+	[ -x "$busybox" ] || die "no busybox at $busybox"
 	img=$dir/initramfs.cpio
 	mkdir -p "$dir"
 	key=$({
