@@ -20,6 +20,9 @@
  *                           every CAPTURE buffer, STREAMOFF takes them all back
  *   feed:A:B                queue access units A..B-1     "queue <serial> <au>" each
  *   feed-eos:A:B            the same, an end-of-stream NAL after the last one
+ *   feed-hold:A:B           the same, serving nothing meanwhile (no event is
+ *                           taken before the next step); as many as there are
+ *                           free OUTPUT buffers
  *   feed-bad:SEED:N         queue N access units, from the first on and round
  *                           again, damaged as a seeded generator picks: kept,
  *                           bits flipped or cut short after the parameter
@@ -38,6 +41,24 @@
  *   query-out, query-cap    "state <queue> queued <n> done <n>" (QUERYBUF flags)
  *   auto:off, auto:on       answer SOURCE_CHANGE with a CAPTURE setup (default on)
  *   setup:create:F          set CAPTURE up with create-cap:…:F instead of REQBUFS
+ *   setup:dmabuf:N          set CAPTURE up with DMABUF memory: N dmabufs, more
+ *                           than there are buffers, exported by another handle
+ *                           of the node (whose memory is what the node's own
+ *                           CAPTURE memory is: CMA on a Pi), queued in turn, so
+ *                           that a buffer index carries another dmabuf each
+ *                           time, as Chromium's GBM buffers do
+ *   wait-event              one event by a blocking DQEVENT (the only step that
+ *                           blocks in the kernel)       "event ..." or
+ *                                                       "result wait-event <ERRNO>"
+ *   prime:DRM               from now on, every frame is also exported
+ *                           (EXPBUF), imported into DRM device DRM and exported
+ *                           from it again, and read there (MMAP only)
+ *                                                       "result prime ok|<ERRNO>",
+ *                                                       "prime <serial> <md5>|<ERRNO>"
+ *   prime-formats:DRM       for each CAPTURE format the node offers, a buffer of
+ *                           a new handle in that format through the same round
+ *                           trip, its bytes compared "prime-format <fourcc>
+ *                                                       ok <bytes>|<what> <ERRNO>"
  *
  * Whatever step runs, the node is served: done OUTPUT buffers are taken
  * back, frames are dequeued ("frame <serial> <md5> <index> <flags>", the
@@ -47,11 +68,14 @@
  * timestamp of the n-th OUTPUT buffer queued (serial n, from 1) is n ms, so
  * a frame names the queueing it came from. A wait that sees nothing happen
  * for 30 s prints "timeout <what>" and exits with 3.
+ *
+ * Built statically (scripts/build-test-clients), with prime.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <limits.h>
@@ -65,15 +89,26 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <libavutil/md5.h>
-#include <libavutil/mem.h>
 #include <linux/videodev2.h>
+#include <nettle/md5.h>
+
+#include "prime.h"
 
 #define MAX_BUFS	32
 #define MAX_AUS		4096
+#define MAX_DMABUFS	64
 #define STALL_MS	30000
 
 struct buf {
+	void *addr;
+	size_t len;
+	bool queued;
+	unsigned int dmabuf;	/* DMABUF memory: the one it was last queued with */
+};
+
+/* A dmabuf of setup:dmabuf, mapped for reading the frames it receives. */
+struct dmabuf {
+	int fd;
 	void *addr;
 	size_t len;
 	bool queued;
@@ -108,9 +143,15 @@ static struct {
 	uint64_t progress_ms;			/* when something last happened */
 	uint8_t *alien;				/* feed-bad's other-codec bytes, or NULL */
 	size_t alien_len;
+	unsigned int ndmabufs;			/* setup:dmabuf's N; 0: MMAP */
+	struct dmabuf dmabufs[MAX_DMABUFS];
+	unsigned int dmabuf_next;		/* where the turn goes on */
+	int exporter;				/* the handle that exported them */
+	const char *device;
+	int drm;				/* prime's DRM device, or -1 */
 } s = { .out = { V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, "out" },
 	.cap = { V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, "cap" },
-	.auto_setup = true };
+	.auto_setup = true, .drm = -1 };
 
 static const char *errname(int e)
 {
@@ -127,6 +168,7 @@ static const char *errname(int e)
 	case ENOENT: return "ENOENT";
 	case ENOTTY: return "ENOTTY";
 	case ENODEV: return "ENODEV";
+	case EINTR: return "EINTR";
 	}
 	snprintf(other, sizeof(other), "E%d", e);
 	return other;
@@ -249,6 +291,11 @@ static void load_alien(const char *path)
 
 /* Buffers. */
 
+static uint32_t memory_of(const struct queue *q)
+{
+	return q == &s.cap && s.ndmabufs ? V4L2_MEMORY_DMABUF : V4L2_MEMORY_MMAP;
+}
+
 static void unmap_all(struct queue *q)
 {
 	for (unsigned int i = 0; i < q->n; i++)
@@ -271,13 +318,50 @@ static void map_buf(struct queue *q, unsigned int index)
 		    planes[0].m.mem_offset);
 	if (addr == MAP_FAILED)
 		die(2, "mmap failed");
-	q->bufs[index] = (struct buf){ addr, planes[0].length, false };
+	q->bufs[index] = (struct buf){ .addr = addr, .len = planes[0].length };
+}
+
+/*
+ * setup:dmabuf's dmabufs: CAPTURE buffers of a second handle of the node,
+ * as large as this one's frames need, exported and mapped.
+ */
+static void export_dmabufs(const char *device)
+{
+	struct v4l2_create_buffers cb = { .count = s.ndmabufs, .memory = V4L2_MEMORY_MMAP,
+					  .format.type = s.cap.type };
+	struct v4l2_pix_format_mplane *pix = &cb.format.fmt.pix_mp;
+	int fd = open(device, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0 || ioctl(fd, VIDIOC_G_FMT, &cb.format))
+		die(2, "cannot open the exporting handle");
+	/* Its own format may be larger; a dmabuf larger than needed is imported as well. */
+	if (pix->plane_fmt[0].sizeimage < s.fmt.plane_fmt[0].sizeimage)
+		pix->plane_fmt[0].sizeimage = s.fmt.plane_fmt[0].sizeimage;
+	if (ioctl(fd, VIDIOC_CREATE_BUFS, &cb) || cb.count != s.ndmabufs)
+		die(2, "the exporting handle has no buffers");
+	for (unsigned int i = 0; i < s.ndmabufs; i++) {
+		struct v4l2_exportbuffer eb = { .type = s.cap.type, .index = cb.index + i,
+						.flags = O_RDWR | O_CLOEXEC };
+		struct dmabuf *d = &s.dmabufs[i];
+		off_t len;
+
+		if (ioctl(fd, VIDIOC_EXPBUF, &eb))
+			die(2, "EXPBUF failed");
+		len = lseek(eb.fd, 0, SEEK_END);
+		d->addr = len > 0 ? mmap(NULL, (size_t)len, PROT_READ, MAP_SHARED, eb.fd, 0)
+				  : MAP_FAILED;
+		if (d->addr == MAP_FAILED)
+			die(2, "cannot map an exported dmabuf");
+		d->fd = eb.fd;
+		d->len = (size_t)len;
+	}
+	s.exporter = fd;
 }
 
 static int reqbufs(struct queue *q, unsigned int count)
 {
 	struct v4l2_requestbuffers rb = { .count = count, .type = q->type,
-					  .memory = V4L2_MEMORY_MMAP };
+					  .memory = memory_of(q) };
 	int err = xioctl(VIDIOC_REQBUFS, &rb);
 
 	if (err)
@@ -285,25 +369,69 @@ static int reqbufs(struct queue *q, unsigned int count)
 	unmap_all(q);
 	if (rb.count > MAX_BUFS)
 		die(2, "too many buffers");
-	for (unsigned int i = 0; i < rb.count; i++)
+	for (unsigned int i = 0; i < rb.count && rb.memory == V4L2_MEMORY_MMAP; i++)
 		map_buf(q, i);
+	for (unsigned int i = 0; i < rb.count && rb.memory == V4L2_MEMORY_DMABUF; i++)
+		q->bufs[i].len = s.dmabufs[0].len;
 	q->n = rb.count;
 	return (int)rb.count;
+}
+
+/* The next dmabuf in turn that no buffer holds: there are more than buffers. */
+static unsigned int next_dmabuf(void)
+{
+	for (unsigned int k = 0; k < s.ndmabufs; k++) {
+		unsigned int d = (s.dmabuf_next + k) % s.ndmabufs;
+
+		if (!s.dmabufs[d].queued) {
+			s.dmabuf_next = d + 1;
+			return d;
+		}
+	}
+	die(2, "every dmabuf is queued");
 }
 
 static int qbuf(struct queue *q, unsigned int index, size_t used, uint32_t serial)
 {
 	struct v4l2_plane planes[1] = { { .bytesused = (uint32_t)used } };
-	struct v4l2_buffer b = { .type = q->type, .memory = V4L2_MEMORY_MMAP, .index = index,
+	struct v4l2_buffer b = { .type = q->type, .memory = memory_of(q), .index = index,
 				 .m.planes = planes, .length = 1 };
+	unsigned int d = 0;
 	int err;
 
+	if (b.memory == V4L2_MEMORY_DMABUF) {
+		d = next_dmabuf();
+		planes[0].m.fd = s.dmabufs[d].fd;
+		planes[0].length = (uint32_t)s.dmabufs[d].len;
+	}
 	b.timestamp.tv_sec = serial / 1000;
 	b.timestamp.tv_usec = (serial % 1000) * 1000;
 	err = xioctl(VIDIOC_QBUF, &b);
-	if (!err)
+	if (!err) {
 		q->bufs[index].queued = true;
+		q->bufs[index].dmabuf = d;
+		if (b.memory == V4L2_MEMORY_DMABUF)
+			s.dmabufs[d].queued = true;
+	}
 	return err;
+}
+
+/* The buffer is the client's again: so is the dmabuf it was queued with. */
+static void unqueued(struct queue *q, unsigned int index)
+{
+	struct buf *b = &q->bufs[index];
+
+	if (b->queued && memory_of(q) == V4L2_MEMORY_DMABUF)
+		s.dmabufs[b->dmabuf].queued = false;
+	b->queued = false;
+}
+
+/* Where the frame in buffer @index is: its mapping, or that of the dmabuf it was queued with. */
+static const uint8_t *frame_data(unsigned int index)
+{
+	const struct buf *b = &s.cap.bufs[index];
+
+	return memory_of(&s.cap) == V4L2_MEMORY_DMABUF ? s.dmabufs[b->dmabuf].addr : b->addr;
 }
 
 static void queue_all_cap(void)
@@ -323,7 +451,7 @@ static int stream(struct queue *q, bool on)
 	q->streaming = on;
 	if (!on)
 		for (unsigned int i = 0; i < q->n; i++)
-			q->bufs[i].queued = false;
+			unqueued(q, i);
 	else if (q == &s.cap)
 		queue_all_cap();
 	return 0;
@@ -334,20 +462,17 @@ static void frame_md5(const uint8_t *p, char out[33])
 {
 	uint32_t bpl = s.fmt.plane_fmt[0].bytesperline;
 	const uint8_t *chroma = p + (size_t)bpl * s.fmt.height;
-	struct AVMD5 *md5 = av_md5_alloc();
-	uint8_t d[16];
+	struct md5_ctx md5;
+	uint8_t d[MD5_DIGEST_SIZE];
 
-	if (!md5)
-		die(2, "out of memory");
-	av_md5_init(md5);
+	md5_init(&md5);
 	for (uint32_t y = 0; y < s.visible.height; y++)
-		av_md5_update(md5, p + (size_t)(s.visible.top + y) * bpl + s.visible.left,
-			      s.visible.width);
+		md5_update(&md5, s.visible.width,
+			   p + (size_t)(s.visible.top + y) * bpl + s.visible.left);
 	for (uint32_t y = 0; y < s.visible.height / 2; y++)
-		av_md5_update(md5, chroma + (size_t)(s.visible.top / 2 + y) * bpl + s.visible.left,
-			      s.visible.width);
-	av_md5_final(md5, d);
-	av_free(md5);
+		md5_update(&md5, s.visible.width,
+			   chroma + (size_t)(s.visible.top / 2 + y) * bpl + s.visible.left);
+	md5_digest(&md5, sizeof(d), d);
 	for (int i = 0; i < 16; i++)
 		sprintf(out + 2 * i, "%02x", d[i]);
 }
@@ -435,17 +560,34 @@ static void on_source_change(void)
 		}
 		return;
 	}
+	if (s.ndmabufs && !s.dmabufs[0].len)
+		export_dmabufs(s.device);
+	if (s.ndmabufs && min + 2 >= s.ndmabufs)
+		die(2, "setup:dmabuf needs more dmabufs than CAPTURE buffers");
 	n = s.create_scale ? create_cap(min + 2, s.create_scale, &first) : reqbufs(&s.cap, min + 2);
 	if (n <= 0)
 		die(2, "cannot allocate CAPTURE buffers");
 	say("setup %ux%u visible %ux%u bytesperline %u buffers %d min %u %s", s.fmt.width,
 	    s.fmt.height, s.visible.width, s.visible.height, s.fmt.plane_fmt[0].bytesperline, n,
-	    min, s.create_scale ? "create" : "reqbufs");
+	    min, s.create_scale ? "create" : s.ndmabufs ? "dmabuf" : "reqbufs");
 	if (stream(&s.cap, true))
 		die(2, "STREAMON on CAPTURE failed");
 }
 
 /* Serving the node. */
+
+static void on_event(const struct v4l2_event *ev)
+{
+	if (ev->type == V4L2_EVENT_EOS) {
+		say("event eos");
+	} else if (ev->type == V4L2_EVENT_SOURCE_CHANGE) {
+		say("event source-change %u", ev->u.src_change.changes);
+		if (ev->u.src_change.changes & V4L2_EVENT_SRC_CH_RESOLUTION)
+			on_source_change();
+	} else {
+		say("event other %u", ev->type);
+	}
+}
 
 static bool take_events(void)
 {
@@ -454,22 +596,50 @@ static bool take_events(void)
 
 	while (!xioctl(VIDIOC_DQEVENT, &ev)) {
 		any = true;
-		if (ev.type == V4L2_EVENT_EOS) {
-			say("event eos");
-		} else if (ev.type == V4L2_EVENT_SOURCE_CHANGE) {
-			say("event source-change %u", ev.u.src_change.changes);
-			if (ev.u.src_change.changes & V4L2_EVENT_SRC_CH_RESOLUTION)
-				on_source_change();
-		} else {
-			say("event other %u", ev.type);
-		}
+		on_event(&ev);
 	}
 	return any;
 }
 
+static void wait_event_stalled(int sig)
+{
+	static const char msg[] = "timeout wait-event\n";
+
+	(void)sig;
+	if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0)
+		_exit(4);
+	_exit(3);
+}
+
+/*
+ * A blocking DQEVENT, the file made blocking for it: it sleeps in the
+ * kernel until the daemon has sent what the event reports, so the daemon
+ * must be able to reach this context meanwhile.
+ */
+static void wait_event(void)
+{
+	int flags = fcntl(s.fd, F_GETFL);
+	struct v4l2_event ev;
+	int err;
+
+	signal(SIGALRM, wait_event_stalled);
+	alarm(STALL_MS / 1000);
+	if (flags < 0 || fcntl(s.fd, F_SETFL, flags & ~O_NONBLOCK))
+		die(2, "cannot make the file blocking");
+	err = xioctl(VIDIOC_DQEVENT, &ev);
+	if (fcntl(s.fd, F_SETFL, flags))
+		die(2, "cannot make the file non-blocking again");
+	alarm(0);
+	if (err)
+		result("wait-event", err);
+	else
+		on_event(&ev);
+	s.progress_ms = now_ms();
+}
+
 static int dqbuf(struct queue *q, struct v4l2_buffer *b, struct v4l2_plane *planes)
 {
-	*b = (struct v4l2_buffer){ .type = q->type, .memory = V4L2_MEMORY_MMAP,
+	*b = (struct v4l2_buffer){ .type = q->type, .memory = memory_of(q),
 				   .m.planes = planes, .length = 1 };
 	return xioctl(VIDIOC_DQBUF, b);
 }
@@ -481,7 +651,7 @@ static bool take_output(void)
 	bool any = false;
 
 	while (s.out.streaming && !dqbuf(&s.out, &b, planes)) {
-		s.out.bufs[b.index].queued = false;
+		unqueued(&s.out, b.index);
 		if (b.flags & V4L2_BUF_FLAG_ERROR)
 			say("out-error %u", b.index);
 		any = true;
@@ -489,10 +659,126 @@ static bool take_output(void)
 	return any;
 }
 
+/* A dmabuf's size, as it tells it through lseek; 0 if it does not. */
+static size_t dmabuf_size(int fd)
+{
+	off_t len = lseek(fd, 0, SEEK_END);
+
+	return len > 0 ? (size_t)len : 0;
+}
+
+/* The frame in CAPTURE buffer @index through the DRM device and back (prime:). */
+static void prime_frame(unsigned int index, unsigned long long serial)
+{
+	struct v4l2_exportbuffer eb = { .type = s.cap.type, .index = index,
+					.flags = O_RDONLY | O_CLOEXEC };
+	char md5[33];
+	size_t len;
+	void *addr;
+	int fd, err;
+
+	err = xioctl(VIDIOC_EXPBUF, &eb);
+	if (err) {
+		say("prime %llu EXPBUF-%s", serial, errname(err));
+		return;
+	}
+	fd = prime_roundtrip(s.drm, eb.fd);
+	close(eb.fd);
+	if (fd < 0) {
+		say("prime %llu %s", serial, errname(-fd));
+		return;
+	}
+	len = dmabuf_size(fd);
+	addr = len ? mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0) : MAP_FAILED;
+	if (addr == MAP_FAILED) {
+		say("prime %llu mmap-%s", serial, errname(errno));
+	} else {
+		frame_md5(addr, md5);
+		say("prime %llu %s", serial, md5);
+		munmap(addr, len);
+	}
+	close(fd);
+}
+
+/*
+ * One buffer of a new handle in CAPTURE format @fourcc through the DRM
+ * device and back: what is written through the node's mapping is read
+ * through the dmabuf the DRM device gave.
+ */
+static void prime_format(uint32_t fourcc)
+{
+	char name[5] = { fourcc, fourcc >> 8, fourcc >> 16, fourcc >> 24, 0 };
+	struct v4l2_format f = { .type = s.cap.type };
+	struct v4l2_requestbuffers rb = { .count = 1, .type = s.cap.type,
+					  .memory = V4L2_MEMORY_MMAP };
+	struct v4l2_plane planes[VIDEO_MAX_PLANES] = { 0 };
+	struct v4l2_buffer b = { .type = s.cap.type, .memory = V4L2_MEMORY_MMAP,
+				 .m.planes = planes, .length = VIDEO_MAX_PLANES };
+	struct v4l2_exportbuffer eb = { .type = s.cap.type, .flags = O_RDWR | O_CLOEXEC };
+	const char *what = NULL;
+	uint8_t *mine = MAP_FAILED, *theirs = MAP_FAILED;
+	int fd = open(s.device, O_RDWR | O_CLOEXEC), back = -1, err = 0;
+	size_t len = 0;
+
+	f.fmt.pix_mp.pixelformat = fourcc;
+	if (fd < 0)
+		what = "open", err = errno;
+	else if (ioctl(fd, VIDIOC_S_FMT, &f))
+		what = "S_FMT", err = errno;
+	else if (f.fmt.pix_mp.pixelformat != fourcc)
+		what = "S_FMT", err = EINVAL;
+	else if (ioctl(fd, VIDIOC_REQBUFS, &rb) || ioctl(fd, VIDIOC_QUERYBUF, &b))
+		what = "REQBUFS", err = errno;
+	else if (ioctl(fd, VIDIOC_EXPBUF, &eb))
+		what = "EXPBUF", err = errno;
+	if (!what) {
+		back = prime_roundtrip(s.drm, eb.fd);
+		close(eb.fd);
+		if (back < 0)
+			what = "PRIME", err = -back;
+	}
+	if (!what) {
+		len = planes[0].length;
+		mine = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+			    planes[0].m.mem_offset);
+		theirs = dmabuf_size(back) >= len ?
+			 mmap(NULL, len, PROT_READ, MAP_SHARED, back, 0) : MAP_FAILED;
+		if (mine == MAP_FAILED || theirs == MAP_FAILED)
+			what = "mmap", err = errno ? errno : EINVAL;
+	}
+	if (!what) {
+		for (size_t i = 0; i < len; i++)
+			mine[i] = (uint8_t)(i * 7 + fourcc);
+		if (memcmp(mine, theirs, len))
+			what = "bytes", err = EIO;
+	}
+	if (what)
+		say("prime-format %s %s %s", name, what, errname(err));
+	else
+		say("prime-format %s ok %zu", name, len);
+	if (mine != MAP_FAILED)
+		munmap(mine, len);
+	if (theirs != MAP_FAILED)
+		munmap(theirs, len);
+	if (back >= 0)
+		close(back);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void prime_formats(void)
+{
+	struct v4l2_fmtdesc d = { .type = s.cap.type };
+
+	for (d.index = 0; !xioctl(VIDIOC_ENUM_FMT, &d); d.index++)
+		prime_format(d.pixelformat);
+}
+
 /* Dequeues at most @limit frames, reports them and queues their buffers again. */
 static bool take_frames(unsigned int limit)
 {
 	struct v4l2_plane planes[1];
+	const uint8_t *frame;
 	struct v4l2_buffer b;
 	bool any = false;
 
@@ -502,7 +788,8 @@ static bool take_frames(unsigned int limit)
 		uint64_t serial = ns % 1000000u ? 0 : ns / 1000000u;
 
 		any = true;
-		s.cap.bufs[b.index].queued = false;
+		frame = frame_data(b.index);
+		unqueued(&s.cap, b.index);
 		if (b.flags & V4L2_BUF_FLAG_ERROR) {
 			say("frame-error %llu %u", (unsigned long long)serial, b.index);
 		} else if (planes[0].bytesused) {
@@ -510,10 +797,12 @@ static bool take_frames(unsigned int limit)
 
 			if (planes[0].bytesused < s.fmt.plane_fmt[0].sizeimage)
 				die(2, "a frame smaller than the CAPTURE format");
-			frame_md5(s.cap.bufs[b.index].addr, md5);
+			frame_md5(frame, md5);
 			s.frames++;
 			say("frame %llu %s %u 0x%x", (unsigned long long)serial, md5, b.index,
 			    b.flags);
+			if (s.drm >= 0 && memory_of(&s.cap) == V4L2_MEMORY_MMAP)
+				prime_frame(b.index, (unsigned long long)serial);
 		}
 		if (b.flags & V4L2_BUF_FLAG_LAST) {
 			say("last %u %u", b.index, planes[0].bytesused);
@@ -568,7 +857,7 @@ static unsigned int free_output(void)
 	}
 }
 
-static void feed(unsigned int a, unsigned int b, bool eos)
+static void feed(unsigned int a, unsigned int b, bool eos, bool hold)
 {
 	static const uint8_t eos_nal[] = { 0, 0, 0, 1, 11 };
 
@@ -578,8 +867,12 @@ static void feed(unsigned int a, unsigned int b, bool eos)
 	for (unsigned int au = a; au < b; au++) {
 		size_t len = s.aus[au].size;
 		bool with_eos = eos && au + 1 == b;
-		unsigned int i = free_output();
+		unsigned int i = hold ? 0 : free_output();
 
+		while (hold && i < s.out.n && s.out.bufs[i].queued)
+			i++;
+		if (i == s.out.n)
+			die(2, "feed-hold: no free OUTPUT buffer");
 		if (len + (with_eos ? sizeof(eos_nal) : 0) > s.out.bufs[i].len)
 			die(2, "an access unit larger than an OUTPUT buffer");
 		memcpy(s.out.bufs[i].addr, s.clip + s.aus[au].offset, len);
@@ -591,7 +884,8 @@ static void feed(unsigned int a, unsigned int b, bool eos)
 		if (qbuf(&s.out, i, len, s.serial))
 			die(2, "QBUF on OUTPUT failed");
 		say("queue %u %u", s.serial, au);
-		serve(0, true);
+		if (!hold)
+			serve(0, true);
 	}
 }
 
@@ -709,7 +1003,7 @@ static void wait_last_done(void)
 
 		for (unsigned int i = 0; i < s.cap.n; i++) {
 			struct v4l2_plane planes[VIDEO_MAX_PLANES];
-			struct v4l2_buffer b = { .type = s.cap.type, .memory = V4L2_MEMORY_MMAP,
+			struct v4l2_buffer b = { .type = s.cap.type, .memory = memory_of(&s.cap),
 						 .index = i, .m.planes = planes,
 						 .length = VIDEO_MAX_PLANES };
 
@@ -742,7 +1036,7 @@ static void query(struct queue *q)
 
 	for (unsigned int i = 0; i < q->n; i++) {
 		struct v4l2_plane planes[VIDEO_MAX_PLANES];
-		struct v4l2_buffer b = { .type = q->type, .memory = V4L2_MEMORY_MMAP, .index = i,
+		struct v4l2_buffer b = { .type = q->type, .memory = memory_of(q), .index = i,
 					 .m.planes = planes, .length = VIDEO_MAX_PLANES };
 
 		if (xioctl(VIDIOC_QUERYBUF, &b))
@@ -806,8 +1100,9 @@ static void step(const char *arg)
 		result(name, stream(q, name[7] == 'n'));
 		if (q == &s.cap)
 			s.last = false;
-	} else if (!strcmp(name, "feed") || !strcmp(name, "feed-eos")) {
-		feed(a, b, name[4] == '-');
+	} else if (!strcmp(name, "feed") || !strcmp(name, "feed-eos") ||
+		   !strcmp(name, "feed-hold")) {
+		feed(a, b, !strcmp(name, "feed-eos"), !strcmp(name, "feed-hold"));
 	} else if (!strncmp(arg, "alien:", 6)) {
 		load_alien(arg + 6);
 	} else if (!strcmp(name, "feed-bad")) {
@@ -829,6 +1124,25 @@ static void step(const char *arg)
 		s.auto_setup = arg[6] == 'n';
 	} else if (!strncmp(arg, "setup:create:", 13)) {
 		s.create_scale = (unsigned int)atoi(arg + 13);
+	} else if (!strncmp(arg, "setup:dmabuf:", 13)) {
+		s.ndmabufs = (unsigned int)atoi(arg + 13);
+		if (!s.ndmabufs || s.ndmabufs > MAX_DMABUFS)
+			die(2, "setup:dmabuf wants 1 to 64 dmabufs");
+	} else if (!strcmp(name, "wait-event")) {
+		wait_event();
+	} else if (!strncmp(arg, "prime:", 6) || !strncmp(arg, "prime-formats:", 14)) {
+		const char *path = strchr(arg, ':') + 1;
+
+		if (s.drm < 0)
+			s.drm = prime_open(path);
+		if (s.drm < 0) {
+			result("prime", -s.drm);
+			s.drm = -1;
+		} else if (arg[5] == ':') {
+			result("prime", 0);
+		} else {
+			prime_formats();
+		}
 	} else {
 		die(2, "unknown step");
 	}
@@ -849,6 +1163,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	load(argv[3]);
+	s.device = argv[2];
 	s.fd = open(argv[2], O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (s.fd < 0)
 		die(2, "cannot open the device");

@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Clip } from "../helpers/clips";
 import { robustnessClips, v4l2ctlClips } from "../helpers/decode-clips";
-import { DAEMON_LOG, daemonPid, ffmpegFrameMd5s, inVm, parseFrameMd5, ROOT, run } from "./helpers";
+import { DAEMON_LOG, daedalusd, daemonPid, ffmpegFrameMd5s, inVm, parseFrameMd5, run } from "./helpers";
 import { expected, INIT, picture, type RefFrame, SEQ_TIMEOUT, seq, seqSetup } from "./m2m-seq";
 
 const BUFFERS = Number(process.env.DAEDALUS_FUZZ_BUFFERS ?? 2000);
@@ -75,7 +75,7 @@ describe.skipIf(!inVm)("bad bitstreams", () => {
     const enc = run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25",
       "-frames:v", "5", "-pix_fmt", "yuv422p", "-c:v", "libx264", "-profile:v", "high422", path]);
     if (enc.code !== 0) throw new Error(`cannot make a 4:2:2 clip: ${enc.err}`);
-    const r = run(["bun", join(ROOT, "src/cli.ts"), "decode", path], { timeoutMs: 120_000 });
+    const r = run(daedalusd("decode", path), { timeoutMs: 120_000 });
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(/Input\/output error|EIO|failed/i);
     const why = "only 4:2:0 at 8 or 10 bits can be delivered";

@@ -20,6 +20,7 @@ import * as sys from "../../src/shim/sys";
 import {
   connected,
   counter,
+  daedalusd,
   daemonPid,
   inVm,
   RawBridge,
@@ -241,7 +242,7 @@ describe.skipIf(!inVm)("bridge", () => {
     expect(connected()).toBe(false);
     await startDaemon();
     expect(daemonPid()).not.toBe(first);
-    const status = run(["bun", "src/cli.ts", "status", "--json"]);
+    const status = run(daedalusd("status", "--json"));
     expect(status.code).toBe(0);
     const s = JSON.parse(status.out) as { bridge: { connected: boolean; codecs: string[] } };
     expect(s.bridge.connected).toBe(true);

@@ -17,18 +17,17 @@
 // DAEDALUS_DAEMON_KILLS sets the rounds (default 10; the issue's 50 by hand).
 import { afterAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { robustnessClips } from "../helpers/decode-clips";
 import {
   connected,
   counter,
+  daedalusd,
   daemonPid,
   exitedWithin,
   ffmpegFrameMd5s,
   inVm,
   liveContexts,
   nodes,
-  ROOT,
   seededRandom,
   startDaemon,
   waitFor,
@@ -56,7 +55,7 @@ describe.skipIf(!inVm)("the daemon dies mid-stream", () => {
       spawn("gstreamer", ["gst-launch-1.0", "-q", "filesrc", `location=${long.path}`, "!", "qtdemux", "!", "h264parse",
         "!", "v4l2h264dec", "!", "fakesink"]),
       spawn("ffmpeg", ["ffmpeg", "-nostdin", "-v", "error", "-c:v", "h264_v4l2m2m", "-i", long.path, "-f", "null", "-"]),
-      spawn("daedalusd decode", ["bun", join(ROOT, "src/cli.ts"), "decode", long.path, "--json"]),
+      spawn("daedalusd decode", daedalusd("decode", long.path, "--json")),
     ];
   }
 

@@ -3,18 +3,17 @@
 // equal FFmpeg's framemd5 of plain libavcodec in the pixel format the node
 // delivered, and its failures must say what went wrong.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import type { Clip } from "../helpers/clips";
 import { av1Clip, decodeClips, tenBitClips } from "../helpers/decode-clips";
 import {
   connected,
+  daedalusd,
   daedalusdDecode,
   daedalusdDecodeJson,
   ffmpegFrameMd5s,
   inVm,
   minimal,
   reduced,
-  ROOT,
   run,
   startDaemon,
   stopDaemon,
@@ -66,7 +65,7 @@ describe.skipIf(!inVm)("daedalusd decode", () => {
   }, 300_000);
 
   test("a file that is not video fails with a clear message", () => {
-    const r = run(["bun", join(ROOT, "src/cli.ts"), "decode", "/etc/passwd"]);
+    const r = run(daedalusd("decode", "/etc/passwd"));
     expect(r.code).toBe(1);
     expect(r.err).toContain("not a media file");
   });

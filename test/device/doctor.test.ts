@@ -2,12 +2,11 @@
 // `daedalusd doctor` against the real module: healthy with the daemon
 // connected, and a failed daemon check, with its fix, once it is gone.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import type { Check } from "../../src/doctor/checks";
-import { connected, inVm, ROOT, run, startDaemon, stopDaemon } from "./helpers";
+import { connected, daedalusd, inVm, run, startDaemon, stopDaemon } from "./helpers";
 
 function doctor(): { code: number; healthy: boolean; checks: Record<string, Check> } {
-  const r = run(["bun", join(ROOT, "src/cli.ts"), "doctor", "--json"]);
+  const r = run(daedalusd("doctor", "--json"));
   const out = JSON.parse(r.out) as { healthy: boolean; checks: Check[] };
   return { code: r.code, healthy: out.healthy, checks: Object.fromEntries(out.checks.map((c) => [c.id, c])) };
 }

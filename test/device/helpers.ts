@@ -71,9 +71,19 @@ export const DecodeResult = v.object({
   frames: v.array(v.object({ n: v.number(), md5: v.nullable(v.string()), keyframe: v.boolean() })),
 });
 
+/**
+ * The daedalusd command line with @args: the executable scripts/vm names in
+ * DAEDALUS_DAEMON_EXE (the arm64 guests run the one the packages ship, with
+ * the shim it carries), else the sources under bun.
+ */
+export function daedalusd(...args: string[]): string[] {
+  const exe = process.env.DAEDALUS_DAEMON_EXE;
+  return exe ? [exe, ...args] : ["bun", join(ROOT, "src/cli.ts"), ...args];
+}
+
 /** `daedalusd decode --json EXTRA... PATH`, unparsed. */
 export function daedalusdDecode(path: string, extra: string[] = []) {
-  return run(["bun", join(ROOT, "src/cli.ts"), "decode", "--json", ...extra, path], { timeoutMs: 240_000 });
+  return run(daedalusd("decode", "--json", ...extra, path), { timeoutMs: 240_000 });
 }
 
 /** `daedalusd decode --json EXTRA... PATH`, which must succeed, parsed. */
@@ -162,7 +172,7 @@ export async function stopDaemon(signal: NodeJS.Signals = "SIGTERM"): Promise<vo
 /** Starts `daedalusd run` in the background, as the VM harness does, and waits for HELLO. */
 export async function startDaemon(args: string[] = []): Promise<number> {
   const logFile = Bun.file(DAEMON_LOG);
-  const child = Bun.spawn(["bun", join(ROOT, "src/cli.ts"), "run", "-v", ...args], {
+  const child = Bun.spawn(daedalusd("run", "-v", ...args), {
     cwd: ROOT,
     stdin: "ignore",
     stdout: logFile,
@@ -225,7 +235,8 @@ export const COMPLIANCE_TIMEOUT = 300_000;
 
 /**
  * Runs @tool from trixie's root (build/trixie-root, made by
- * scripts/trixie-root: v4l-utils 1.30) with the guest's /dev, /proc and
+ * scripts/trixie-root: v4l-utils 1.30; build/arm64-trixie-root on arm64,
+ * made by scripts/arm64-root) with the guest's /dev, /proc and
  * /sys. @mnt, if given, is bound on the root's /mnt (files it reads), @tmp
  * on its /tmp (files it writes): the root itself is read-only in the guest.
  */
@@ -234,9 +245,10 @@ export function trixie(
   args: string[],
   opts: { mnt?: string; tmp?: string; timeoutMs?: number } = {},
 ) {
-  const root = join(ROOT, "build/trixie-root");
+  // The guest's own architecture: scripts/arm64-root builds arm64's.
+  const root = join(ROOT, process.arch === "arm64" ? "build/arm64-root/trixie" : "build/trixie-root");
   if (!existsSync(join(root, "usr/bin", tool))) {
-    throw new Error(`${root} has no ${tool}: scripts/trixie-root builds it (scripts/test does)`);
+    throw new Error(`${root} has no ${tool}: scripts/trixie-root or scripts/arm64-root builds it`);
   }
   const script = [
     'mount --rbind /dev "$ROOT/dev"',

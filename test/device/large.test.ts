@@ -14,7 +14,7 @@ import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { Clip } from "../helpers/clips";
 import { largeClips } from "../helpers/decode-clips";
-import { connected, counter, ffmpegFrameMd5s, inVm, minimal, packedFrameMd5s, ROOT, run, startDaemon } from "./helpers";
+import { connected, counter, daedalusd, ffmpegFrameMd5s, inVm, minimal, packedFrameMd5s, run, startDaemon } from "./helpers";
 
 const TIMEOUT = 300_000;
 const OUT = "/tmp/large-test";
@@ -53,7 +53,7 @@ describe.skipIf(!inVm)("4096x2160 decodes bit-exact", () => {
       const out = join(OUT, `${basename(c.path)}.p010`);
       const jobs = counter("jobs");
       const r = run(
-        ["bun", join(ROOT, "src/cli.ts"), "decode", "--json", "--format", "p010", "--output", out, c.path],
+        daedalusd("decode", "--json", "--format", "p010", "--output", out, c.path),
         { timeoutMs: TIMEOUT },
       );
       if (r.code !== 0) throw new Error(`daedalusd decode failed (${r.code}): ${r.err}${r.out}`);

@@ -1,31 +1,33 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// The m2m-seq client (test/c/m2m-seq.c) for the seek and state-machine
-// tests: built once per test file in the guest's /tmp, run on a list of
-// steps, its account parsed; and what it is held to: libavcodec's frames
-// of the same clip, each tied to the access unit it was coded in.
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+// The m2m-seq client (test/c/m2m-seq.c) for the seek, state-machine,
+// 32-bit and dmabuf tests: run on a list of steps, its account parsed; and
+// what it is held to: libavcodec's frames of the same clip, each tied to
+// the access unit it was coded in.
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
 import type { Clip } from "../helpers/clips";
 import { seekClip } from "../helpers/decode-clips";
-import { connected, ffmpegFrameMd5s, nodes, ROOT, run, startDaemon } from "./helpers";
+import { connected, ffmpegFrameMd5s, nodes, run, startDaemon } from "./helpers";
 
 export const SEQ_TIMEOUT = 180_000;
 
 /** Initialization (dev-decoder.rst): the coded format, bitstream buffers, OUTPUT streaming. */
 export const INIT = ["fmt-out", "reqbufs-out:8", "streamon-out"];
 
-let client = "";
+/**
+ * The guest's 64-bit userspace, or its 32-bit one (i386 on x86_64, armhf
+ * on arm64), whose ioctls reach the node through the kernel's compat path.
+ */
+export type Abi = "64" | "32";
 
-/** Compiles the client (once); the guest's root is read-only, its /tmp is not. */
-export function buildClient(): string {
-  if (client) return client;
-  const out = join(mkdtempSync(join(tmpdir(), "m2m-seq-")), "m2m-seq");
-  const cc = run(["cc", "-O1", "-Wall", "-Wextra", "-o", out, join(ROOT, "test/c/m2m-seq.c"), "-lavutil"]);
-  if (cc.code !== 0) throw new Error(`m2m-seq did not build:\n${cc.err}`);
-  client = out;
-  return out;
+/** The client for @abi, built for the guest by scripts/vm (scripts/build-test-clients). */
+export function client(abi: Abi = "64"): string {
+  const dir = process.env.DAEDALUS_TEST_CLIENTS;
+  if (!dir) throw new Error("DAEDALUS_TEST_CLIENTS is not set: the device suite runs through scripts/vm");
+  const path = join(dir, abi === "32" ? "m2m-seq-32" : "m2m-seq");
+  if (!existsSync(path)) throw new Error(`no test client ${path}`);
+  return path;
 }
 
 /** A frame the node gave: the OUTPUT buffer its timestamp names, and its MD5. */
@@ -99,9 +101,9 @@ export class Trace {
   }
 }
 
-/** Runs the client on the decoder node: @clip, then @steps in order. */
-export function seq(clip: Clip, steps: string[]): Trace {
-  const r = run([buildClient(), "run", nodes().video, clip.path, ...steps], { timeoutMs: SEQ_TIMEOUT });
+/** Runs the client for @abi on the decoder node: @clip, then @steps in order. */
+export function seq(clip: Clip, steps: string[], abi: Abi = "64"): Trace {
+  const r = run([client(abi), "run", nodes().video, clip.path, ...steps], { timeoutMs: SEQ_TIMEOUT });
   const lines = r.out.split("\n").filter((l) => l);
   if (r.code !== 0) {
     throw new Error(`m2m-seq exited with ${r.code}:\n${lines.join("\n")}\n${r.err}\n(steps: ${steps.join(" ")})`);
@@ -116,7 +118,7 @@ export function seq(clip: Clip, steps: string[]): Trace {
 
 /** The client's access units of @clip: offset and size of each. */
 export function splitClip(clip: Clip): { offset: number; size: number }[] {
-  const r = run([buildClient(), "split", clip.path]);
+  const r = run([client(), "split", clip.path]);
   if (r.code !== 0) throw new Error(`m2m-seq split failed: ${r.err}`);
   return r.out
     .split("\n")
@@ -165,12 +167,11 @@ export function expected(ref: RefFrame[], from: number, to: number): RefFrame[] 
 export const picture = (frames: Frame[]): RefFrame[] => frames.map((f) => ({ au: f.au, md5: f.md5 }));
 
 /**
- * What each m2m-seq test file needs first: the daemon, the client built,
- * and the seek clip with libavcodec's frames of it.
+ * What each m2m-seq test file needs first: the daemon, and the seek clip
+ * with libavcodec's frames of it.
  */
 export async function seqSetup(): Promise<{ clip: Clip; ref: RefFrame[] }> {
   if (!connected()) await startDaemon();
-  buildClient();
   const clip = seekClip();
   return { clip, ref: reference(clip) };
 }

@@ -119,6 +119,15 @@ export function seekClip(): Clip {
 }
 
 /**
+ * GStreamer's dmabuf import: a size the node does not pad (both sides whole
+ * macroblocks), since GStreamer imports only buffers laid out as its own
+ * pool lays them out.
+ */
+export function importClip(): Clip {
+  return makeClip({ codec: "h264", width: 320, height: 240, frames: 30, container: "raw" });
+}
+
+/**
  * The robustness tests' streams: a long 1080p clip that keeps a client busy
  * for seconds, a byte stream v4l2-ctl can loop, and a short one to check
  * that decoding still works afterwards.
@@ -203,7 +212,7 @@ if (import.meta.main) {
   for (const clip of streamed) streamInput(clip);
   // v4l2-compliance streams the changing streams an access unit per buffer.
   for (const { clip } of [...resolutionChangeClips(), ...depthChangeClips()]) streamHdr(clip);
-  const all = [...decodeClips(), av1Clip(), ...tenBitClips(), ...streamed, ...largeClips(), seekClip(),
+  const all = [...decodeClips(), av1Clip(), ...tenBitClips(), ...streamed, ...largeClips(), seekClip(), importClip(),
     ...Object.values(robustnessClips()), ...manyContextClips()];
   const count = new Set(all.map((c) => c.path)).size;
   console.log(`decode clips: ${count} ready in ${all[0]?.path.replace(/\/[^/]*$/, "")}`);
