@@ -226,11 +226,40 @@ static bool daedalus_queue_live(struct vb2_queue *q)
 		(!V4L2_TYPE_IS_OUTPUT(q->type) && q->last_buffer_dequeued));
 }
 
+/* Called from daedalus_poll(): what the two queues are ready for. */
+static __poll_t daedalus_poll_buffers(struct daedalus_ctx *ctx, __poll_t req)
+{
+	__poll_t mask = 0;
+
+	if (ctx->out_q.error || ctx->cap_q.error) {
+		if (atomic_inc_return(&ctx->failed_polls) == 1)
+			return EPOLLERR;
+		return req & (EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM);
+	}
+
+	if (!daedalus_queue_live(&ctx->out_q) && !daedalus_queue_live(&ctx->cap_q))
+		return EPOLLERR;
+
+	mask |= daedalus_poll_queue(&ctx->out_q, EPOLLOUT | EPOLLWRNORM);
+	mask |= daedalus_poll_queue(&ctx->cap_q, EPOLLIN | EPOLLRDNORM);
+	if (ctx->cap_q.last_buffer_dequeued)
+		mask |= EPOLLIN | EPOLLRDNORM;
+	return mask;
+}
+
 /*
  * Both queues and the event queue in one poll: OUT for a done bitstream
  * buffer, IN for a done frame (or a LAST already dequeued, so the next
  * DQBUF says EPIPE), PRI for an event, ERR when neither queue can ever
  * complete a buffer.
+ *
+ * The events are looked at after the buffers. An EOS or SOURCE_CHANGE
+ * event is queued before the LAST buffer it goes with is done, under the
+ * queue's done_lock, which daedalus_poll_queue() takes too: a poll that
+ * sees that buffer also sees its event, and a client that reads events
+ * before buffers (v4l2-compliance does) never meets a LAST without one.
+ * Looked at the other way round, the event could come between the two
+ * looks and be missed while its LAST was not.
  *
  * A failed context (dev-decoder.rst's fatal error) is ERR at the first
  * look, then ready: its DQBUF and QBUF fail with EIO at once. Clients
@@ -250,25 +279,10 @@ static __poll_t daedalus_poll(struct file *file, poll_table *wait)
 	poll_wait(file, &ctx->cap_q.done_wq, wait);
 	poll_wait(file, &ctx->fh.wait, wait);
 
+	if (req & (EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM))
+		mask = daedalus_poll_buffers(ctx, req);
 	if (v4l2_event_pending(&ctx->fh))
 		mask |= EPOLLPRI;
-
-	if (!(req & (EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM)))
-		return mask;
-
-	if (ctx->out_q.error || ctx->cap_q.error) {
-		if (atomic_inc_return(&ctx->failed_polls) == 1)
-			return mask | EPOLLERR;
-		return mask | (req & (EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM));
-	}
-
-	if (!daedalus_queue_live(&ctx->out_q) && !daedalus_queue_live(&ctx->cap_q))
-		return mask | EPOLLERR;
-
-	mask |= daedalus_poll_queue(&ctx->out_q, EPOLLOUT | EPOLLWRNORM);
-	mask |= daedalus_poll_queue(&ctx->cap_q, EPOLLIN | EPOLLRDNORM);
-	if (ctx->cap_q.last_buffer_dequeued)
-		mask |= EPOLLIN | EPOLLRDNORM;
 	return mask;
 }
 
