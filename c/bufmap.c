@@ -21,8 +21,10 @@ int dd_bufmap_open(struct dd_bufmap *m, int bridge_fd, uint32_t ctx_id, uint32_t
 	void *addr;
 
 	m->fd = -1;
-	if (ioctl(bridge_fd, DAEDALUS_IOC_EXPBUF, &eb) < 0)
-		return -errno;
+	/* EXPBUF waits for the client's ioctl of the moment; a signal cuts that short. */
+	while (ioctl(bridge_fd, DAEDALUS_IOC_EXPBUF, &eb) < 0)
+		if (errno != EINTR)
+			return -errno;
 	/* A dmabuf tells its size through lseek. */
 	size = lseek(eb.fd, 0, SEEK_END);
 	if (size <= 0) {

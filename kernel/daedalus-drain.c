@@ -52,6 +52,8 @@ int daedalus_decoder_cmd(struct file *file, void *priv, struct v4l2_decoder_cmd 
 		return daedalus_job_drain(ctx);
 	}
 
+	/* A STREAM_INFO that waits takes effect before decoding may resume. */
+	daedalus_job_info_apply(ctx);
 	spin_lock_irqsave(&ctx->buf_lock, flags);
 	if (ctx->drain == DAEDALUS_DRAIN_ACTIVE || ctx->drain == DAEDALUS_DRAIN_LAST) {
 		ret = -EBUSY;

@@ -9,10 +9,10 @@
  * Locking: ctx->lock (the ioctl and vb2 queue lock) may be held when
  * buf_lock is taken, and buf_lock when the bridge's lock is taken; never
  * the other way round. Hand-overs happen under ctx->lock, replies under
- * buf_lock alone: the daemon never waits for a lock a client holds.
- * STREAM_INFO, which changes formats, is applied under ctx->lock: at
- * once if it is free, else by a work item; EXPBUF waits for ctx->lock
- * interruptibly.
+ * buf_lock alone. STREAM_INFO, which changes formats, is applied under
+ * ctx->lock: at once if it is free, else by a work item or by the next
+ * STREAMON of CAPTURE or START, whichever comes first. Only EXPBUF waits
+ * for ctx->lock, interruptibly: no client holds it for long.
  */
 #include <linux/dma-buf.h>
 #include <linux/slab.h>
@@ -90,6 +90,8 @@ static void daedalus_job_fail(struct daedalus_ctx *ctx, const char *why)
 	ctx->stale_below[DAEDALUS_QUEUE_OUTPUT] = ctx->next_tag;
 	ctx->stale_below[DAEDALUS_QUEUE_CAPTURE] = ctx->next_tag;
 	ctx->drain = DAEDALUS_DRAIN_NONE;
+	/* Its stream is over: a STREAM_INFO not yet applied describes nothing. */
+	ctx->info_waiting = false;
 	daedalus_job_return(&returned, VB2_BUF_STATE_ERROR);
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);
 
@@ -331,6 +333,13 @@ int daedalus_job_start(struct daedalus_ctx *ctx, struct vb2_queue *vq)
 	if (V4L2_TYPE_IS_OUTPUT(vq->type)) {
 		ret = daedalus_job_start_output(ctx);
 	} else {
+		/*
+		 * A STREAM_INFO that came while the client held the lock takes
+		 * effect first, as if it had come before this STREAMON: it took
+		 * the daemon's frame buffers back and paused CAPTURE, and only
+		 * its SOURCE_CHANGE may be followed by the resume below.
+		 */
+		daedalus_job_info_apply(ctx);
 		spin_lock_irqsave(&ctx->buf_lock, flags);
 		ctx->cap_seq = 0;
 		/* CAPTURE set up (again): the client has seen any pending SOURCE_CHANGE. */
@@ -376,6 +385,8 @@ void daedalus_job_stop(struct daedalus_ctx *ctx, struct vb2_queue *vq)
 	/* A STREAMOFF aborts a drain (Drain, note), unless it answers a source change. */
 	if (!answer)
 		ctx->drain = DAEDALUS_DRAIN_NONE;
+	/* Its stream is over: a STREAM_INFO not yet applied describes nothing. */
+	ctx->info_waiting = false;
 	daedalus_job_return(&returned, VB2_BUF_STATE_ERROR);
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);
 
@@ -639,8 +650,11 @@ static bool daedalus_stream_info_ok(const struct daedalus_caps *caps,
 	       !si->reserved;
 }
 
-/* Called with ctx->lock held: the STREAM_INFO that waits, if any, takes effect. */
-static void daedalus_job_info_apply(struct daedalus_ctx *ctx)
+/**
+ * daedalus_job_info_apply - the STREAM_INFO that waits, if any, takes effect
+ * @ctx: the handle, its lock held
+ */
+void daedalus_job_info_apply(struct daedalus_ctx *ctx)
 {
 	struct daedalus_msg_stream_info si;
 	unsigned long flags;
@@ -836,7 +850,8 @@ int daedalus_job_rx(struct daedalus_dev *ddev, u32 session, u16 type, const void
  * OUTPUT buffers are exported read-only.
  *
  * Return: a dma_buf the caller owns a reference to, or an ERR_PTR: -ENOENT
- * for an unknown context, -ESTALE for a buffer no longer with the daemon.
+ * for an unknown context, -ESTALE for a buffer no longer with the daemon,
+ * -ERESTARTSYS when a signal came while it waited for the handle's lock.
  */
 struct dma_buf *daedalus_job_expbuf(struct daedalus_dev *ddev, u32 session,
 				    const struct daedalus_expbuf *eb)
@@ -857,7 +872,8 @@ struct dma_buf *daedalus_job_expbuf(struct daedalus_dev *ddev, u32 session,
 
 	/*
 	 * The handle's lock keeps the buffer allocated while it is exported.
-	 * No client holds it across a sleep, and a signal ends the wait.
+	 * No client holds it for long (an ioctl at a time, never waiting for
+	 * the daemon), and a signal ends the wait.
 	 */
 	if (mutex_lock_interruptible(&ctx->lock)) {
 		daedalus_ctx_put(ctx);

@@ -254,9 +254,10 @@ static __poll_t daedalus_poll_buffers(struct daedalus_ctx *ctx, __poll_t req)
  * complete a buffer.
  *
  * The events are looked at after the buffers. An EOS or SOURCE_CHANGE
- * event is queued before the LAST buffer it goes with is done, under the
- * queue's done_lock, which daedalus_poll_queue() takes too: a poll that
- * sees that buffer also sees its event, and a client that reads events
+ * event is queued before vb2_buffer_done() puts the LAST buffer it goes
+ * with on the done list under the queue's done_lock, which
+ * daedalus_poll_queue() takes too: a poll that sees that buffer also sees
+ * its event, and a client that reads events
  * before buffers (v4l2-compliance does) never meets a LAST without one.
  * Looked at the other way round, the event could come between the two
  * looks and be missed while its LAST was not.

@@ -424,6 +424,7 @@ void daedalus_job_kick(struct daedalus_ctx *ctx);
 int daedalus_job_drain(struct daedalus_ctx *ctx);
 void daedalus_job_watchdog(struct work_struct *work);
 void daedalus_job_info_work(struct work_struct *work);
+void daedalus_job_info_apply(struct daedalus_ctx *ctx);
 void daedalus_job_daemon_lost(struct daedalus_dev *ddev, u32 session);
 int daedalus_job_rx(struct daedalus_dev *ddev, u32 session, u16 type, const void *msg);
 struct dma_buf *daedalus_job_expbuf(struct daedalus_dev *ddev, u32 session,

@@ -386,7 +386,10 @@ struct daedalus_msg_error {
  * @reserved: zero
  *
  * The dmabuf keeps the memory alive for as long as it is open or mapped,
- * so the daemon may keep one mapping per buffer until a STOP of its queue.
+ * so the daemon may keep one mapping per buffer until a STOP of its queue
+ * or until the buffer comes with another memory name (a client that
+ * imports dmabufs may queue another one at the same index). The wait for
+ * the client's ioctl of the moment ends early on a signal (EINTR).
  */
 struct daedalus_expbuf {
 	__u32 ctx_id;
