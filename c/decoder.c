@@ -296,7 +296,6 @@ static bool stream_info_of(struct dd_decoder *d, int width, int height, enum AVP
 	return true;
 }
 
-
 static void drop_frames(struct dd_decoder *d)
 {
 	while (d->frames) {
