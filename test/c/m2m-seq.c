@@ -321,6 +321,14 @@ static void map_buf(struct queue *q, unsigned int index)
 	q->bufs[index] = (struct buf){ .addr = addr, .len = planes[0].length };
 }
 
+/* A dmabuf's size, as it tells it through lseek; 0 if it does not. */
+static size_t dmabuf_size(int fd)
+{
+	off_t len = lseek(fd, 0, SEEK_END);
+
+	return len > 0 ? (size_t)len : 0;
+}
+
 /*
  * setup:dmabuf's dmabufs: CAPTURE buffers of a second handle of the node,
  * as large as this one's frames need, exported and mapped.
@@ -343,17 +351,16 @@ static void export_dmabufs(const char *device)
 		struct v4l2_exportbuffer eb = { .type = s.cap.type, .index = cb.index + i,
 						.flags = O_RDWR | O_CLOEXEC };
 		struct dmabuf *d = &s.dmabufs[i];
-		off_t len;
+		size_t len;
 
 		if (ioctl(fd, VIDIOC_EXPBUF, &eb))
 			die(2, "EXPBUF failed");
-		len = lseek(eb.fd, 0, SEEK_END);
-		d->addr = len > 0 ? mmap(NULL, (size_t)len, PROT_READ, MAP_SHARED, eb.fd, 0)
-				  : MAP_FAILED;
+		len = dmabuf_size(eb.fd);
+		d->addr = len ? mmap(NULL, len, PROT_READ, MAP_SHARED, eb.fd, 0) : MAP_FAILED;
 		if (d->addr == MAP_FAILED)
 			die(2, "cannot map an exported dmabuf");
 		d->fd = eb.fd;
-		d->len = (size_t)len;
+		d->len = len;
 	}
 	s.exporter = fd;
 }
@@ -657,14 +664,6 @@ static bool take_output(void)
 		any = true;
 	}
 	return any;
-}
-
-/* A dmabuf's size, as it tells it through lseek; 0 if it does not. */
-static size_t dmabuf_size(int fd)
-{
-	off_t len = lseek(fd, 0, SEEK_END);
-
-	return len > 0 ? (size_t)len : 0;
 }
 
 /* The frame in CAPTURE buffer @index through the DRM device and back (prime:). */

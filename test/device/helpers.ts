@@ -235,7 +235,7 @@ export const COMPLIANCE_TIMEOUT = 300_000;
 
 /**
  * Runs @tool from trixie's root (build/trixie-root, made by
- * scripts/trixie-root: v4l-utils 1.30; build/arm64-trixie-root on arm64,
+ * scripts/trixie-root: v4l-utils 1.30; build/arm64-root/trixie on arm64,
  * made by scripts/arm64-root) with the guest's /dev, /proc and
  * /sys. @mnt, if given, is bound on the root's /mnt (files it reads), @tmp
  * on its /tmp (files it writes): the root itself is read-only in the guest.
