@@ -1,18 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Source changes (dev-decoder.rst, Initialization and Dynamic Resolution
- * Change). The daemon's STREAM_INFO describes the stream. The first one of
- * a stream, or one while CAPTURE is not streaming, sets the CAPTURE format
- * and signals SOURCE_CHANGE at once.
+ * Change). This file alone writes the resolution-change state: the
+ * STREAM_INFO waiting to be applied (info_*), the pause of frame buffers
+ * (cap_paused, cap_refit), the change waiting for frames (change_*,
+ * cap_ready) and the stream's description (bit_depth, the CAPTURE format
+ * as the stream sets it). Functions documented "buf_lock held" are called
+ * under it; the others take it.
  *
- * A later one, while CAPTURE streams, is a dynamic change: the new format,
- * the event and an empty buffer flagged LAST come together, once the
- * client has dequeued every frame given back before the STREAM_INFO. The
- * daemon delivers every frame of the old stream before it describes the
- * new one, so those are the frames from before the change point. Waiting
- * for them costs a client that follows the document nothing, and a client
- * that answers the event at once by restarting CAPTURE (FFmpeg does) loses
- * none of them.
+ * The daemon's STREAM_INFO describes the stream: received, it pauses the
+ * frame buffers (none is filled until the client has answered) and waits
+ * for ctx->lock; applied, the first one of a stream, or one while CAPTURE
+ * is not streaming, sets the CAPTURE format and signals SOURCE_CHANGE at
+ * once. A later one, while CAPTURE streams, is a dynamic change: the new
+ * format, the event and an empty buffer flagged LAST come together, once
+ * the client has dequeued every frame given back before the STREAM_INFO.
+ * The daemon delivers every frame of the old stream before it describes
+ * the new one, so those are the frames from before the change point.
+ * Waiting for them costs a client that follows the document nothing, and
+ * a client that answers the event at once by restarting CAPTURE (FFmpeg
+ * does) loses none of them. The pause ends with a new CAPTURE setup
+ * (STREAMON), or with DECODER_CMD START when the buffers still fit.
  */
 #include <media/v4l2-event.h>
 
@@ -52,7 +60,7 @@ static void daedalus_change_apply(struct daedalus_ctx *ctx,
 	struct daedalus_caps caps;
 	unsigned long flags;
 
-	daedalus_bridge_caps(ctx->dev, &caps);
+	daedalus_node_caps(ctx->dev, &caps);
 
 	/* The client's layout stays if it can carry the stream, else the daemon's choice. */
 	pix = ctx->cap_fmt;
@@ -194,4 +202,164 @@ void daedalus_change_flush(struct daedalus_ctx *ctx)
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);
 	if (apply)
 		daedalus_change_apply(ctx, &ctx->change, false);
+}
+
+/**
+ * daedalus_change_received - the daemon described the stream (STREAM_INFO)
+ * @ctx: the handle, buf_lock held; the daemon's frame buffers already taken back
+ * @session: the bridge session it came in
+ * @si: the message, checked
+ *
+ * Frame buffers wait until the client has answered; the message waits for
+ * daedalus_change_info_post() to apply it, the newest one winning.
+ */
+void daedalus_change_received(struct daedalus_ctx *ctx, u32 session,
+			      const struct daedalus_msg_stream_info *si)
+{
+	ctx->cap_paused = true;
+	ctx->info_next = *si;
+	ctx->info_session = session;
+	ctx->info_waiting = true;
+}
+
+/**
+ * daedalus_change_info_apply - the STREAM_INFO that waits, if any, takes effect
+ * @ctx: the handle, its lock held
+ */
+void daedalus_change_info_apply(struct daedalus_ctx *ctx)
+{
+	struct daedalus_msg_stream_info si;
+	unsigned long flags;
+	bool waiting;
+
+	spin_lock_irqsave(&ctx->buf_lock, flags);
+	/* A context that failed or was restarted since has forgotten that stream. */
+	waiting = ctx->info_waiting && ctx->info_session == ctx->session &&
+		  daedalus_ctx_live(ctx);
+	ctx->info_waiting = false;
+	si = ctx->info_next;
+	spin_unlock_irqrestore(&ctx->buf_lock, flags);
+	if (waiting)
+		daedalus_change_stream(ctx, &si);
+}
+
+/**
+ * daedalus_change_info_post - apply the STREAM_INFO received, now or soon
+ * @ctx: the handle, its lock not held by the caller
+ *
+ * The formats are the handle's ioctls' to read under ctx->lock, which a
+ * client holds for as long as an ioctl runs, and the daemon's write does
+ * not wait for it. If the lock is free the message is applied at once, so
+ * that no ioctl sees the frame buffers taken back and the format not yet
+ * changed; else a work item applies it, or the next STREAMON of CAPTURE
+ * or START, whichever comes first.
+ */
+void daedalus_change_info_post(struct daedalus_ctx *ctx)
+{
+	unsigned long flags;
+
+	if (mutex_trylock(&ctx->lock)) {
+		daedalus_change_info_apply(ctx);
+		mutex_unlock(&ctx->lock);
+		return;
+	}
+	/* daedalus_ctx_close() cancels the work once closed is set, under buf_lock. */
+	spin_lock_irqsave(&ctx->buf_lock, flags);
+	if (!ctx->closed)
+		queue_work(system_wq, &ctx->info_work);
+	spin_unlock_irqrestore(&ctx->buf_lock, flags);
+}
+
+/**
+ * daedalus_change_info_work - apply the STREAM_INFO that waits, under ctx->lock
+ * @work: the context's info_work
+ */
+void daedalus_change_info_work(struct work_struct *work)
+{
+	struct daedalus_ctx *ctx = container_of(work, struct daedalus_ctx, info_work);
+
+	mutex_lock(&ctx->lock);
+	daedalus_change_info_apply(ctx);
+	mutex_unlock(&ctx->lock);
+}
+
+/**
+ * daedalus_change_forget - the stream is over: a STREAM_INFO not applied describes nothing
+ * @ctx: the handle, buf_lock held
+ */
+void daedalus_change_forget(struct daedalus_ctx *ctx)
+{
+	ctx->info_waiting = false;
+}
+
+/**
+ * daedalus_change_new_stream - the daemon describes the stream anew
+ * @ctx: the handle, buf_lock held
+ */
+void daedalus_change_new_stream(struct daedalus_ctx *ctx)
+{
+	ctx->bit_depth = 0;
+	ctx->info_waiting = false;
+}
+
+/**
+ * daedalus_change_holds_frames - frame buffers wait for the client's answer
+ * @ctx: the handle, buf_lock held
+ */
+bool daedalus_change_holds_frames(const struct daedalus_ctx *ctx)
+{
+	return ctx->cap_paused;
+}
+
+/**
+ * daedalus_change_cap_started - CAPTURE set up (again): the pause ends
+ * @ctx: the handle, buf_lock held
+ *
+ * The client has seen any pending SOURCE_CHANGE. The caller applied a
+ * STREAM_INFO that waited first, as if it had come before this STREAMON:
+ * only its SOURCE_CHANGE may be followed by this resume.
+ */
+void daedalus_change_cap_started(struct daedalus_ctx *ctx)
+{
+	ctx->cap_paused = false;
+	ctx->cap_refit = false;
+}
+
+/**
+ * daedalus_change_resume - DECODER_CMD START: the client's buffers fit
+ * @ctx: the handle, buf_lock held
+ *
+ * Decoding resumes unless the format changed under allocated buffers,
+ * which only a new CAPTURE setup answers.
+ */
+void daedalus_change_resume(struct daedalus_ctx *ctx)
+{
+	ctx->change_epipe = false;
+	ctx->change_unanswered = false;
+	if (!ctx->cap_refit)
+		ctx->cap_paused = false;
+}
+
+/**
+ * daedalus_change_frame_given - a frame went back to the client
+ * @ctx: the handle, buf_lock held
+ */
+void daedalus_change_frame_given(struct daedalus_ctx *ctx)
+{
+	ctx->cap_ready++;
+}
+
+/**
+ * daedalus_change_last_dequeued - the client dequeued a buffer flagged LAST
+ * @ctx: the handle, buf_lock held
+ *
+ * Return: true if it was a dynamic change's: DQBUF said EPIPE after it
+ * until the change was answered, and now gives buffers again.
+ */
+bool daedalus_change_last_dequeued(struct daedalus_ctx *ctx)
+{
+	if (!ctx->change_epipe)
+		return false;
+	ctx->change_epipe = false;
+	return true;
 }

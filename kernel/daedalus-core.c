@@ -78,7 +78,7 @@ static void daedalus_init_vdev(struct daedalus_dev *ddev)
 {
 	struct video_device *vdev = &ddev->vdev;
 
-	strscpy(vdev->name, DAEDALUS_CARD, sizeof(vdev->name));
+	strscpy(vdev->name, DAEDALUS_CARD_NAME, sizeof(vdev->name));
 	vdev->vfl_dir = VFL_DIR_M2M;
 	vdev->fops = &daedalus_fops;
 	vdev->ioctl_ops = &daedalus_ioctl_ops;
@@ -107,7 +107,7 @@ static int daedalus_probe(struct platform_device *pdev)
 	xa_init_flags(&ddev->ctxs, XA_FLAGS_ALLOC1);
 
 	ddev->mdev.dev = &pdev->dev;
-	strscpy(ddev->mdev.model, DAEDALUS_CARD, sizeof(ddev->mdev.model));
+	strscpy(ddev->mdev.model, DAEDALUS_CARD_NAME, sizeof(ddev->mdev.model));
 	strscpy(ddev->mdev.bus_info, "platform:" DAEDALUS_NAME, sizeof(ddev->mdev.bus_info));
 	media_device_init(&ddev->mdev);
 	ddev->v4l2_dev.mdev = &ddev->mdev;

@@ -1,77 +1,115 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Decoder commands and the drain sequence of dev-decoder.rst: STOP drains
- * (the daemon decodes everything queued before it and flags the last frame
- * buffer LAST; one EOS event follows, then DQBUF on CAPTURE says EPIPE),
- * START resumes, and STREAMOFF on either queue aborts a drain.
+ * The drain state machine of dev-decoder.rst (Drain). This file alone
+ * writes ctx->drain; the decoder commands, the daemon's replies and the
+ * queues call these functions, each with buf_lock held.
+ *
+ *   NONE --begin--> ACTIVE --last_sent--> LAST --last_dequeued--> STOPPED
+ *
+ * STOP begins a drain; the daemon decodes everything queued before it and
+ * flags the last frame buffer LAST; the drain ends when the client
+ * dequeues that buffer, after which DQBUF on CAPTURE says EPIPE and new
+ * bitstream waits for START (resume). STREAMOFF on either queue, and a
+ * context failing, abort a drain (back to NONE) at any point.
  */
-#include <media/v4l2-ioctl.h>
-
 #include "daedalus.h"
 
-int daedalus_try_decoder_cmd(struct file *file, void *priv, struct v4l2_decoder_cmd *dc)
+/**
+ * daedalus_drain_busy - a drain is under way: its LAST buffer not dequeued
+ * @ctx: the handle, buf_lock held
+ */
+bool daedalus_drain_busy(const struct daedalus_ctx *ctx)
 {
-	switch (dc->cmd) {
-	case V4L2_DEC_CMD_STOP:
-		/* Neither STOP_TO_BLACK nor STOP_IMMEDIATELY applies: a drain is a drain. */
-		dc->flags = 0;
-		dc->stop.pts = 0;
-		return 0;
-	case V4L2_DEC_CMD_START:
-		dc->flags = 0;
-		dc->start.speed = 0;
-		dc->start.format = V4L2_DEC_START_FMT_NONE;
-		return 0;
-	default:
-		/* PAUSE and RESUME are not part of the stateful decoder interface. */
-		return -EINVAL;
-	}
+	return ctx->drain == DAEDALUS_DRAIN_ACTIVE || ctx->drain == DAEDALUS_DRAIN_LAST;
 }
 
-int daedalus_decoder_cmd(struct file *file, void *priv, struct v4l2_decoder_cmd *dc)
+/**
+ * daedalus_drain_begin - the daemon was asked to drain (DECODER_CMD STOP)
+ * @ctx: the handle, buf_lock held; no drain busy
+ */
+void daedalus_drain_begin(struct daedalus_ctx *ctx)
 {
-	struct daedalus_ctx *ctx = file_to_ctx(file);
-	unsigned long flags;
-	int ret;
+	ctx->drain = DAEDALUS_DRAIN_ACTIVE;
+}
 
-	ret = daedalus_try_decoder_cmd(file, priv, dc);
-	if (ret)
-		return ret;
+/**
+ * daedalus_drain_holds_bitstream - bitstream waits instead of going to the daemon
+ * @ctx: the handle, buf_lock held
+ *
+ * During a drain, and after it until START, new bitstream is not decoded.
+ */
+bool daedalus_drain_holds_bitstream(const struct daedalus_ctx *ctx)
+{
+	return ctx->drain != DAEDALUS_DRAIN_NONE;
+}
 
-	if (dc->cmd == V4L2_DEC_CMD_STOP) {
-		/*
-		 * STOP without OUTPUT streaming succeeds but drains nothing.
-		 * With OUTPUT streaming the drain starts even if CAPTURE is
-		 * not streaming yet, as v4l2-mem2mem's does: a client that
-		 * queued a whole short stream and said STOP before the
-		 * SOURCE_CHANGE (v4l2-ctl --stream-from does) gets every
-		 * frame, then LAST, once it has set CAPTURE up.
-		 */
-		if (!vb2_is_streaming(&ctx->out_q))
-			return 0;
-		return daedalus_job_drain(ctx);
-	}
+/**
+ * daedalus_drain_owes_last - the daemon owes the LAST buffer of a drain
+ * @ctx: the handle, buf_lock held
+ */
+bool daedalus_drain_owes_last(const struct daedalus_ctx *ctx)
+{
+	return ctx->drain == DAEDALUS_DRAIN_ACTIVE;
+}
 
-	/* A STREAM_INFO that waits takes effect before decoding may resume. */
-	daedalus_job_info_apply(ctx);
-	spin_lock_irqsave(&ctx->buf_lock, flags);
-	if (ctx->drain == DAEDALUS_DRAIN_ACTIVE || ctx->drain == DAEDALUS_DRAIN_LAST) {
-		ret = -EBUSY;
-	} else {
-		ctx->drain = DAEDALUS_DRAIN_NONE;
-		ctx->change_epipe = false;
-		ctx->change_unanswered = false;
-		/* The client says its frame buffers fit the stream: decoding resumes. */
-		if (!ctx->cap_refit)
-			ctx->cap_paused = false;
-	}
-	spin_unlock_irqrestore(&ctx->buf_lock, flags);
-	if (ret)
-		return ret;
+/**
+ * daedalus_drain_last_ok - may the daemon flag a frame buffer LAST now?
+ * @ctx: the handle, buf_lock held
+ * @end_of_stream: the daemon drains on its own at an end-of-stream marking
+ *
+ * LAST ends the drain the client asked for, or is the daemon's own drain
+ * at an end-of-stream marking in the bitstream (dev-decoder.rst, End of
+ * Stream) while no drain is under way.
+ */
+bool daedalus_drain_last_ok(const struct daedalus_ctx *ctx, bool end_of_stream)
+{
+	return ctx->drain == DAEDALUS_DRAIN_ACTIVE ||
+	       (ctx->drain == DAEDALUS_DRAIN_NONE && end_of_stream);
+}
 
-	/* After START, DQBUF on CAPTURE gives buffers again instead of EPIPE. */
-	vb2_clear_last_buffer_dequeued(&ctx->cap_q);
-	/* Bitstream held back since the drain goes to the daemon now. */
-	daedalus_job_kick(ctx);
+/**
+ * daedalus_drain_last_sent - the LAST buffer went back to the client
+ * @ctx: the handle, buf_lock held
+ */
+void daedalus_drain_last_sent(struct daedalus_ctx *ctx)
+{
+	ctx->drain = DAEDALUS_DRAIN_LAST;
+}
+
+/**
+ * daedalus_drain_last_dequeued - the client dequeued a buffer flagged LAST
+ * @ctx: the handle, buf_lock held
+ *
+ * Return: true if it ended a drain (Drain 3); false for a LAST left over
+ * from a drain a seek cut short, or one that is not a drain's.
+ */
+bool daedalus_drain_last_dequeued(struct daedalus_ctx *ctx)
+{
+	if (ctx->drain != DAEDALUS_DRAIN_LAST)
+		return false;
+	ctx->drain = DAEDALUS_DRAIN_STOPPED;
+	return true;
+}
+
+/**
+ * daedalus_drain_abort - STREAMOFF or a failure ends any drain
+ * @ctx: the handle, buf_lock held
+ */
+void daedalus_drain_abort(struct daedalus_ctx *ctx)
+{
+	ctx->drain = DAEDALUS_DRAIN_NONE;
+}
+
+/**
+ * daedalus_drain_resume - DECODER_CMD START: decoding goes on
+ * @ctx: the handle, buf_lock held
+ *
+ * Return: 0, or -EBUSY while a drain is under way (dev-decoder.rst).
+ */
+int daedalus_drain_resume(struct daedalus_ctx *ctx)
+{
+	if (daedalus_drain_busy(ctx))
+		return -EBUSY;
+	ctx->drain = DAEDALUS_DRAIN_NONE;
 	return 0;
 }

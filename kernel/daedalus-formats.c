@@ -35,6 +35,30 @@ static const struct daedalus_raw_fmt daedalus_raw_fmts[] = {
 #define DAEDALUS_OUT_MIN_SIZE	SZ_1M
 #define DAEDALUS_OUT_MAX_SIZE	SZ_64M
 
+/**
+ * daedalus_node_caps - what the node offers now
+ * @ddev: the device
+ * @caps: filled with the connected daemon's announcement; with no daemon,
+ *	no codec and the one CAPTURE layout the node defaults to
+ */
+void daedalus_node_caps(struct daedalus_dev *ddev, struct daedalus_caps *caps)
+{
+	struct daedalus_bridge *br = &ddev->bridge;
+
+	spin_lock(&br->lock);
+	if (br->hello_done) {
+		*caps = br->caps;
+	} else {
+		*caps = (struct daedalus_caps){
+			.codecs = 0,
+			.pixfmts = BIT(DAEDALUS_PIXFMT_NV12),
+			.max_width = DAEDALUS_DEF_MAX_DIM,
+			.max_height = DAEDALUS_DEF_MAX_DIM,
+		};
+	}
+	spin_unlock(&br->lock);
+}
+
 const struct daedalus_coded_fmt *daedalus_coded_enum(const struct daedalus_caps *caps,
 						     unsigned int index)
 {
@@ -214,10 +238,10 @@ void daedalus_fmt_adjust_raw(const struct daedalus_caps *caps, u32 bit_depth,
 	fmt = daedalus_raw_find(caps, pix->pixelformat);
 	if (!fmt || !daedalus_raw_fits_depth(fmt, bit_depth))
 		fmt = daedalus_raw_enum_depth(caps, bit_depth, 0);
-	width = clamp(ALIGN(pix->width, DAEDALUS_ALIGN), DAEDALUS_MIN_DIMENSION,
-		      ALIGN(caps->max_width, DAEDALUS_ALIGN));
-	height = clamp(ALIGN(pix->height, DAEDALUS_ALIGN), DAEDALUS_MIN_DIMENSION,
-		       ALIGN(caps->max_height, DAEDALUS_ALIGN));
+	width = clamp(ALIGN(pix->width, DAEDALUS_FRAME_ALIGN), DAEDALUS_MIN_DIMENSION,
+		      ALIGN(caps->max_width, DAEDALUS_FRAME_ALIGN));
+	height = clamp(ALIGN(pix->height, DAEDALUS_FRAME_ALIGN), DAEDALUS_MIN_DIMENSION,
+		       ALIGN(caps->max_height, DAEDALUS_FRAME_ALIGN));
 
 	v4l2_fill_pixfmt_mp(pix, fmt ? fmt->fourcc : V4L2_PIX_FMT_NV12, width, height);
 	pix->field = V4L2_FIELD_NONE;

@@ -32,20 +32,20 @@ static int daedalus_media_entities(struct daedalus_dev *ddev)
 	int ret;
 
 	m->source_pad.flags = MEDIA_PAD_FL_SOURCE;
-	ret = daedalus_media_entity(ddev, &m->source, DAEDALUS_CARD "-source",
+	ret = daedalus_media_entity(ddev, &m->source, DAEDALUS_CARD_NAME "-source",
 				    MEDIA_ENT_F_IO_V4L, &m->source_pad, 1);
 	if (ret)
 		return ret;
 
 	m->proc_pads[0].flags = MEDIA_PAD_FL_SINK;
 	m->proc_pads[1].flags = MEDIA_PAD_FL_SOURCE;
-	ret = daedalus_media_entity(ddev, &m->proc, DAEDALUS_CARD "-proc",
+	ret = daedalus_media_entity(ddev, &m->proc, DAEDALUS_CARD_NAME "-proc",
 				    MEDIA_ENT_F_PROC_VIDEO_DECODER, m->proc_pads, 2);
 	if (ret)
 		return ret;
 
 	m->sink_pad.flags = MEDIA_PAD_FL_SINK;
-	return daedalus_media_entity(ddev, &m->sink, DAEDALUS_CARD "-sink",
+	return daedalus_media_entity(ddev, &m->sink, DAEDALUS_CARD_NAME "-sink",
 				     MEDIA_ENT_F_IO_V4L, &m->sink_pad, 1);
 }
 

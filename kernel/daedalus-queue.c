@@ -93,18 +93,18 @@ static void daedalus_buf_queue(struct vb2_buffer *vb)
 		list_add_tail(&buf->list, daedalus_queue_pending(vb->vb2_queue));
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);
 	/* vb2 calls this under the queue lock, which is ctx->lock. */
-	daedalus_job_kick(ctx);
+	daedalus_handover_kick(ctx);
 }
 
 static int daedalus_start_streaming(struct vb2_queue *vq, unsigned int count)
 {
-	return daedalus_job_start(vb2_get_drv_priv(vq), vq);
+	return daedalus_handover_start(vb2_get_drv_priv(vq), vq);
 }
 
 /* Every buffer the driver or the daemon still holds goes back, flagged ERROR. */
 static void daedalus_stop_streaming(struct vb2_queue *vq)
 {
-	daedalus_job_stop(vb2_get_drv_priv(vq), vq);
+	daedalus_handover_stop(vb2_get_drv_priv(vq), vq);
 }
 
 static const struct vb2_ops daedalus_qops = {

@@ -9,6 +9,24 @@
 
 #include "daedalus.h"
 
+static const char * const daedalus_reject_names[DAEDALUS_REJECT_COUNT] = {
+	[DAEDALUS_REJECT_SHORT] = "short",
+	[DAEDALUS_REJECT_MAGIC] = "magic",
+	[DAEDALUS_REJECT_VERSION] = "version",
+	[DAEDALUS_REJECT_TYPE] = "type",
+	[DAEDALUS_REJECT_LENGTH] = "length",
+	[DAEDALUS_REJECT_FIELD] = "field",
+	[DAEDALUS_REJECT_STATE] = "state",
+	[DAEDALUS_REJECT_CONTEXT] = "context",
+	[DAEDALUS_REJECT_BUFFER] = "buffer",
+};
+
+/* The name sysfs shows a reason's counter under, and the log uses. */
+const char *daedalus_reject_name(enum daedalus_reject reason)
+{
+	return daedalus_reject_names[reason];
+}
+
 static struct daedalus_bridge *dev_to_bridge(struct device *dev)
 {
 	struct miscdevice *misc = dev_get_drvdata(dev);

@@ -92,7 +92,7 @@ static void daedalus_ctx_default_formats(struct daedalus_ctx *ctx)
 {
 	struct daedalus_caps caps;
 
-	daedalus_bridge_caps(ctx->dev, &caps);
+	daedalus_node_caps(ctx->dev, &caps);
 	ctx->out_fmt = (struct v4l2_pix_format_mplane){
 		.pixelformat = V4L2_PIX_FMT_H264,
 		.width = DAEDALUS_DEF_WIDTH,
@@ -121,8 +121,8 @@ static int daedalus_open(struct file *file)
 	INIT_LIST_HEAD(&ctx->out_active);
 	INIT_LIST_HEAD(&ctx->cap_pending);
 	INIT_LIST_HEAD(&ctx->cap_active);
-	INIT_DELAYED_WORK(&ctx->watchdog, daedalus_job_watchdog);
-	INIT_WORK(&ctx->info_work, daedalus_job_info_work);
+	INIT_DELAYED_WORK(&ctx->watchdog, daedalus_handover_watchdog);
+	INIT_WORK(&ctx->info_work, daedalus_change_info_work);
 	ctx->next_tag = 1;
 	v4l2_fh_init(&ctx->fh, video_devdata(file));
 	file->private_data = &ctx->fh;
@@ -168,7 +168,7 @@ static int daedalus_release(struct file *file)
 	vb2_queue_release(&ctx->out_q);
 	vb2_queue_release(&ctx->cap_q);
 	mutex_unlock(&ctx->lock);
-	daedalus_job_close(ctx);
+	daedalus_ctx_close(ctx);
 	atomic_dec(&ctx->dev->contexts);
 	daedalus_ctx_put(ctx);
 	return 0;
@@ -310,7 +310,7 @@ const struct v4l2_file_operations daedalus_fops = {
 static int daedalus_querycap(struct file *file, void *priv, struct v4l2_capability *cap)
 {
 	strscpy(cap->driver, KBUILD_MODNAME, sizeof(cap->driver));
-	strscpy(cap->card, DAEDALUS_CARD, sizeof(cap->card));
+	strscpy(cap->card, DAEDALUS_CARD_NAME, sizeof(cap->card));
 	strscpy(cap->bus_info, "platform:" DAEDALUS_NAME, sizeof(cap->bus_info));
 	return 0;
 }
@@ -322,7 +322,7 @@ static int daedalus_enum_fmt(struct file *file, void *priv, struct v4l2_fmtdesc 
 	const struct daedalus_raw_fmt *raw;
 	struct daedalus_caps caps;
 
-	daedalus_bridge_caps(ctx->dev, &caps);
+	daedalus_node_caps(ctx->dev, &caps);
 	if (V4L2_TYPE_IS_OUTPUT(f->type)) {
 		coded = daedalus_coded_enum(&caps, f->index);
 		if (!coded)
@@ -356,7 +356,7 @@ static int daedalus_try_fmt_out(struct file *file, void *priv, struct v4l2_forma
 	struct daedalus_ctx *ctx = file_to_ctx(file);
 	struct daedalus_caps caps;
 
-	daedalus_bridge_caps(ctx->dev, &caps);
+	daedalus_node_caps(ctx->dev, &caps);
 	daedalus_fmt_adjust_coded(&caps, &f->fmt.pix_mp);
 	return 0;
 }
@@ -368,7 +368,7 @@ static int daedalus_try_fmt_cap(struct file *file, void *priv, struct v4l2_forma
 	struct v4l2_pix_format_mplane *pix = &f->fmt.pix_mp;
 	struct daedalus_caps caps;
 
-	daedalus_bridge_caps(ctx->dev, &caps);
+	daedalus_node_caps(ctx->dev, &caps);
 	pix->width = ctx->cap_fmt.width;
 	pix->height = ctx->cap_fmt.height;
 	pix->colorspace = ctx->cap_fmt.colorspace;
@@ -387,7 +387,7 @@ static int daedalus_s_fmt_out(struct file *file, void *priv, struct v4l2_format 
 	/* Commit Points 5 of dev-decoder.rst: not while either queue has buffers. */
 	if (vb2_is_busy(&ctx->out_q) || vb2_is_busy(&ctx->cap_q))
 		return -EBUSY;
-	daedalus_bridge_caps(ctx->dev, &caps);
+	daedalus_node_caps(ctx->dev, &caps);
 	daedalus_fmt_adjust_coded(&caps, &f->fmt.pix_mp);
 	ctx->out_fmt = f->fmt.pix_mp;
 	daedalus_ctx_derive_capture(ctx, &caps);
@@ -417,7 +417,7 @@ static int daedalus_enum_framesizes(struct file *file, void *priv,
 
 	if (fsize->index)
 		return -EINVAL;
-	daedalus_bridge_caps(ctx->dev, &caps);
+	daedalus_node_caps(ctx->dev, &caps);
 	/*
 	 * Frame buffers are rounded up to whole macroblocks, but the sizes a
 	 * stream may have are any: GStreamer refuses a 1080-line stream on a
@@ -561,15 +561,11 @@ static int daedalus_prepare_buf(struct file *file, void *priv, struct v4l2_buffe
 static void daedalus_dqbuf_last(struct daedalus_ctx *ctx)
 {
 	unsigned long flags;
-	bool stale = false;
+	bool stale;
 
 	spin_lock_irqsave(&ctx->buf_lock, flags);
-	if (ctx->drain == DAEDALUS_DRAIN_LAST)
-		ctx->drain = DAEDALUS_DRAIN_STOPPED;
-	else if (ctx->change_epipe)
-		ctx->change_epipe = false;	/* a source change's: EPIPE until answered */
-	else
-		stale = true;
+	/* A source change's LAST: EPIPE until the change is answered. */
+	stale = !daedalus_drain_last_dequeued(ctx) && !daedalus_change_last_dequeued(ctx);
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);
 	if (stale)
 		vb2_clear_last_buffer_dequeued(&ctx->cap_q);

@@ -7,6 +7,7 @@
 #define _DAEDALUS_H_
 
 #include <linux/atomic.h>
+#include <linux/ctype.h>
 #include <linux/ktime.h>
 #include <linux/miscdevice.h>
 #include <linux/mutex.h>
@@ -26,18 +27,20 @@
 #include "daedalus-compat.h"
 
 #define DAEDALUS_NAME		"daedalus-v4l2"
-#define DAEDALUS_CARD		"daedalus-dec"
-#define DAEDALUS_VERSION	"0.1.0"
+/*
+ * One version for the whole project, package.json's: the build passes it
+ * (scripts/ on the make command line, the DKMS package through
+ * kernel/Makefile from its dkms.conf).
+ */
+#ifndef DAEDALUS_VERSION
+#error "DAEDALUS_VERSION is not defined: build with kernel/Makefile, scripts/build-module or DKMS"
+#endif
 
 /* Placeholder frame size until a stream says otherwise. */
 #define DAEDALUS_DEF_WIDTH	1280
 #define DAEDALUS_DEF_HEIGHT	720
 /* Frame-size limit while no daemon has announced its own. */
 #define DAEDALUS_DEF_MAX_DIM	4096
-/* Most frame buffers a stream may ask the client for. */
-#define DAEDALUS_MAX_MIN_BUFFERS	32
-/* Decoded frames are laid out in whole 16x16 macroblocks. */
-#define DAEDALUS_ALIGN		16
 
 /* CAPTURE mmap offsets sit above this, OUTPUT ones below (one node, two queues). */
 #define DAEDALUS_CAP_MMAP_BASE	BIT(30)
@@ -247,6 +250,7 @@ struct daedalus_meta {
  * @closed: the handle is being released; the daemon's replies find nothing
  * @session: bridge session the daemon knows this context in, 0 for none
  * @failed: the daemon went away or gave up on the stream
+ *	(@closed, @session and @failed: written by daedalus-lifecycle.c only)
  * @out_pending: OUTPUT buffers queued and not yet handed to the daemon
  * @out_active: OUTPUT buffers with the daemon
  * @cap_pending: CAPTURE buffers queued and not yet handed to the daemon
@@ -255,10 +259,12 @@ struct daedalus_meta {
  * @stale_below: per DAEDALUS_QUEUE_*, tags below which a reply is stale
  * @out_seq: sequence number of the next OUTPUT buffer given back
  * @cap_seq: sequence number of the next frame given back
+ * @cap_paused, @cap_refit, @cap_ready, @change*, @info_* and @bit_depth are
+ *	written by daedalus-change.c only
  * @cap_paused: a SOURCE_CHANGE awaits the client's answer; frame buffers wait
  * @cap_refit: the CAPTURE format changed under allocated buffers: only a new
  *	CAPTURE setup (STREAMON) ends the pause, not DECODER_CMD START
- * @drain: drain state
+ * @drain: drain state, written by daedalus-drain.c only
  * @cap_ready: frames given back and not yet dequeued
  * @change_pending: a dynamic source change (@change) waits for @cap_ready to reach 0
  * @change: the STREAM_INFO that waits
@@ -372,6 +378,54 @@ static inline struct daedalus_buf *to_daedalus_buf(struct vb2_v4l2_buffer *vbuf)
 	return container_of(vbuf, struct daedalus_buf, vb);
 }
 
+/*
+ * Called with buf_lock held: whether the daemon may get this context's
+ * buffers. The fields are daedalus-lifecycle.c's to write.
+ */
+static inline bool daedalus_ctx_live(const struct daedalus_ctx *ctx)
+{
+	return ctx->session && !ctx->failed && !ctx->closed;
+}
+
+/*
+ * Called with buf_lock held: every buffer of @queue, pending or with the
+ * daemon, moves to @to; the daemon's replies about them are stale.
+ */
+static inline void daedalus_buffers_take_back(struct daedalus_ctx *ctx, u32 queue,
+					      struct list_head *to)
+{
+	if (queue == DAEDALUS_QUEUE_OUTPUT) {
+		list_splice_tail_init(&ctx->out_active, to);
+		list_splice_tail_init(&ctx->out_pending, to);
+	} else {
+		list_splice_tail_init(&ctx->cap_active, to);
+		list_splice_tail_init(&ctx->cap_pending, to);
+	}
+	ctx->stale_below[queue] = ctx->next_tag;
+}
+
+/* The buffers on @list go back to vb2 in @state. */
+static inline void daedalus_buffers_return(struct list_head *list, enum vb2_buffer_state state)
+{
+	struct daedalus_buf *buf, *tmp;
+
+	list_for_each_entry_safe(buf, tmp, list, list) {
+		list_del(&buf->list);
+		vb2_buffer_done(&buf->vb.vb2_buf, state);
+	}
+}
+
+/* A fixed-size string field from the daemon: NUL-terminated within its size, printable before. */
+static inline bool daedalus_string_ok(const char *s, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < size && s[i]; i++)
+		if (!isprint(s[i]))
+			return false;
+	return i < size;
+}
+
 /* CAPTURE buffer allocators, as the capture_mem module parameter numbers them. */
 enum daedalus_mem {
 	DAEDALUS_MEM_DMA_CONTIG,
@@ -397,9 +451,20 @@ const struct vb2_mem_ops *daedalus_capture_mem_ops(unsigned int mem);
 struct vb2_queue *daedalus_queue_for(struct daedalus_ctx *ctx, u32 type);
 void daedalus_queue_fix_offsets(struct vb2_queue *q, struct v4l2_buffer *buf);
 
-/* daedalus-drain.c */
+/* daedalus-decoder-cmd.c */
 int daedalus_try_decoder_cmd(struct file *file, void *priv, struct v4l2_decoder_cmd *dc);
 int daedalus_decoder_cmd(struct file *file, void *priv, struct v4l2_decoder_cmd *dc);
+
+/* daedalus-drain.c: each called with buf_lock held */
+bool daedalus_drain_busy(const struct daedalus_ctx *ctx);
+void daedalus_drain_begin(struct daedalus_ctx *ctx);
+bool daedalus_drain_holds_bitstream(const struct daedalus_ctx *ctx);
+bool daedalus_drain_owes_last(const struct daedalus_ctx *ctx);
+bool daedalus_drain_last_ok(const struct daedalus_ctx *ctx, bool end_of_stream);
+void daedalus_drain_last_sent(struct daedalus_ctx *ctx);
+bool daedalus_drain_last_dequeued(struct daedalus_ctx *ctx);
+void daedalus_drain_abort(struct daedalus_ctx *ctx);
+int daedalus_drain_resume(struct daedalus_ctx *ctx);
 
 /* daedalus-change.c */
 void daedalus_change_stream(struct daedalus_ctx *ctx, const struct daedalus_msg_stream_info *si);
@@ -407,6 +472,18 @@ void daedalus_change_dequeued(struct daedalus_ctx *ctx);
 bool daedalus_change_take_last(struct daedalus_ctx *ctx, struct daedalus_buf *buf);
 bool daedalus_change_cap_stopped(struct daedalus_ctx *ctx);
 void daedalus_change_flush(struct daedalus_ctx *ctx);
+void daedalus_change_received(struct daedalus_ctx *ctx, u32 session,
+			      const struct daedalus_msg_stream_info *si);
+void daedalus_change_info_apply(struct daedalus_ctx *ctx);
+void daedalus_change_info_post(struct daedalus_ctx *ctx);
+void daedalus_change_info_work(struct work_struct *work);
+void daedalus_change_forget(struct daedalus_ctx *ctx);
+void daedalus_change_new_stream(struct daedalus_ctx *ctx);
+bool daedalus_change_holds_frames(const struct daedalus_ctx *ctx);
+void daedalus_change_cap_started(struct daedalus_ctx *ctx);
+void daedalus_change_resume(struct daedalus_ctx *ctx);
+void daedalus_change_frame_given(struct daedalus_ctx *ctx);
+bool daedalus_change_last_dequeued(struct daedalus_ctx *ctx);
 
 /* daedalus-context.c */
 int daedalus_ctx_register(struct daedalus_ctx *ctx);
@@ -416,21 +493,40 @@ void daedalus_ctx_put(struct daedalus_ctx *ctx);
 void daedalus_ctx_for_each(struct daedalus_dev *ddev,
 			   void (*fn)(struct daedalus_ctx *ctx, void *arg), void *arg);
 
-/* daedalus-job.c */
-int daedalus_job_start(struct daedalus_ctx *ctx, struct vb2_queue *vq);
-void daedalus_job_stop(struct daedalus_ctx *ctx, struct vb2_queue *vq);
-void daedalus_job_close(struct daedalus_ctx *ctx);
-void daedalus_job_kick(struct daedalus_ctx *ctx);
-int daedalus_job_drain(struct daedalus_ctx *ctx);
-void daedalus_job_watchdog(struct work_struct *work);
-void daedalus_job_info_work(struct work_struct *work);
-void daedalus_job_info_apply(struct daedalus_ctx *ctx);
-void daedalus_job_daemon_lost(struct daedalus_dev *ddev, u32 session);
-int daedalus_job_rx(struct daedalus_dev *ddev, u32 session, u16 type, const void *msg);
-struct dma_buf *daedalus_job_expbuf(struct daedalus_dev *ddev, u32 session,
-				    const struct daedalus_expbuf *eb);
+/* daedalus-lifecycle.c */
+/* Why a context failed, for the log: messages could not be queued for the daemon. */
+#define DAEDALUS_WHY_NOT_READING	"the daemon is not reading its messages"
+#define DAEDALUS_WHY_GONE		"the daemon went away"
+bool daedalus_ctx_live_for(struct daedalus_ctx *ctx, u32 session);
+void daedalus_ctx_fail(struct daedalus_ctx *ctx, const char *why);
+void daedalus_ctx_tell(struct daedalus_ctx *ctx, u16 type, u32 queue);
+int daedalus_ctx_start(struct daedalus_ctx *ctx);
+void daedalus_ctx_close(struct daedalus_ctx *ctx);
+void daedalus_ctx_daemon_lost(struct daedalus_dev *ddev, u32 session);
+
+/* daedalus-handover.c */
+void daedalus_handover_touch(struct daedalus_ctx *ctx);
+void daedalus_handover_kick(struct daedalus_ctx *ctx);
+int daedalus_handover_start(struct daedalus_ctx *ctx, struct vb2_queue *vq);
+void daedalus_handover_stop(struct daedalus_ctx *ctx, struct vb2_queue *vq);
+int daedalus_handover_find(struct daedalus_ctx *ctx, u32 session, u32 queue, u32 tag,
+			   u32 index, struct daedalus_buf **found);
+void daedalus_handover_recall_frames(struct daedalus_ctx *ctx);
+void daedalus_handover_watchdog(struct work_struct *work);
+
+/* daedalus-meta.c */
+void daedalus_meta_keep(struct daedalus_ctx *ctx, const struct vb2_v4l2_buffer *vbuf);
+void daedalus_meta_copy(struct daedalus_ctx *ctx, struct vb2_v4l2_buffer *vbuf);
+
+/* daedalus-replies.c */
+int daedalus_replies_rx(struct daedalus_dev *ddev, u32 session, u16 type, const void *msg);
+
+/* daedalus-expbuf.c */
+struct dma_buf *daedalus_expbuf_for_daemon(struct daedalus_dev *ddev, u32 session,
+					   const struct daedalus_expbuf *eb);
 
 /* daedalus-formats.c */
+void daedalus_node_caps(struct daedalus_dev *ddev, struct daedalus_caps *caps);
 const struct daedalus_coded_fmt *daedalus_coded_enum(const struct daedalus_caps *caps,
 						     unsigned int index);
 const struct daedalus_coded_fmt *daedalus_coded_find(const struct daedalus_caps *caps,
@@ -451,16 +547,21 @@ const struct daedalus_raw_fmt *daedalus_raw_enum_depth(const struct daedalus_cap
 /* daedalus-bridge.c */
 int daedalus_bridge_register(struct daedalus_dev *ddev);
 void daedalus_bridge_unregister(struct daedalus_dev *ddev);
-void daedalus_bridge_caps(struct daedalus_dev *ddev, struct daedalus_caps *caps);
-int daedalus_bridge_ping(struct daedalus_dev *ddev, u64 cookie);
+
+/* daedalus-bridge-queue.c */
 void *daedalus_bridge_msg_new(u16 type, u32 len, u32 ctx_id);
 void daedalus_bridge_msg_free(void *msg);
-int daedalus_bridge_send(struct daedalus_dev *ddev, u32 session, void *msg);
+void daedalus_bridge_msgs_free(struct list_head *list);
 u32 daedalus_bridge_session(struct daedalus_dev *ddev);
-const char *daedalus_reject_name(enum daedalus_reject reason);
-bool daedalus_string_ok(const char *s, size_t size);
+int daedalus_bridge_send(struct daedalus_dev *ddev, u32 session, void *msg);
+int daedalus_bridge_reply(struct daedalus_bridge *br, struct file *file, void *msg);
+ssize_t daedalus_bridge_read_msg(struct daedalus_bridge *br, struct file *file,
+				 char __user *buf, size_t count);
+__poll_t daedalus_bridge_queue_poll(struct daedalus_bridge *br);
+int daedalus_bridge_ping(struct daedalus_dev *ddev, u64 cookie);
 
 /* daedalus-sysfs.c */
+const char *daedalus_reject_name(enum daedalus_reject reason);
 extern const struct attribute_group *daedalus_bridge_groups[];
 
 /* daedalus-debugfs.c */

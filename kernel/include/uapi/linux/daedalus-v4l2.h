@@ -18,6 +18,8 @@
 #include <linux/types.h>
 
 #define DAEDALUS_BRIDGE_NAME		"daedalus-v4l2"
+/* The decoder node's card (VIDIOC_QUERYCAP), by which clients and the daemon find it. */
+#define DAEDALUS_CARD_NAME		"daedalus-dec"
 
 /* "DDV4" as it reads in memory on the little-endian wire. */
 #define DAEDALUS_PROTO_MAGIC		0x34564444
@@ -66,6 +68,11 @@
 #define DAEDALUS_MAX_DIMENSION		16384
 
 #define DAEDALUS_VERSION_LEN		32
+
+/* Frame buffers are laid out in whole blocks of this many pixels each way. */
+#define DAEDALUS_FRAME_ALIGN		16
+/* Most frame buffers a STREAM_INFO may ask the client for (min_buffers). */
+#define DAEDALUS_MAX_MIN_BUFFERS	32
 
 /* The two queues of a context, as messages and the EXPBUF ioctl name them. */
 #define DAEDALUS_QUEUE_OUTPUT		0
