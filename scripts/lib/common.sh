@@ -7,6 +7,16 @@ die() {
 	exit 1
 }
 
+# The project's one version: package.json's, unless DAEDALUS_VERSION says
+# otherwise (scripts/package --version sets it for everything it builds).
+package_version() {
+	if [ -n "${DAEDALUS_VERSION:-}" ]; then
+		printf '%s\n' "$DAEDALUS_VERSION"
+	else
+		sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' package.json
+	fi
+}
+
 # The release name of a kernel given as 6.1 or 6.12 (the newest installed
 # Debian -amd64 kernel of that series), debug (the daedalus debug kernel), a
 # release name, or a path to vmlinuz-<release>.

@@ -89,6 +89,9 @@ installed_and_serving() {
 	check "the bridge's device unit wants the service, so boot starts it too ($(wanted_by))" \
 		bash -c "systemctl show -p WantedBy --value daedalusd.service | grep -qE 'misc-daedalus.+v4l2\.device'"
 	check "DKMS built $v for $(uname -r)" dkms_has "$v"
+	check "the module says $v: $(cat /sys/module/daedalus_v4l2/version)" \
+		test "$(cat /sys/module/daedalus_v4l2/version)" = "$v"
+	check "the daemon says $v: $(daedalusd --version)" test "$(daedalusd --version)" = "$v"
 	check "the packaged shim is the one in use" \
 		grep -q "/usr/lib/$TRIPLET/daedalus-v4l2/libdaedalus-shim.so" "/proc/$pid/maps"
 	check "daedalusd doctor: healthy" daedalusd doctor
