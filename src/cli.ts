@@ -2,6 +2,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // daedalusd: the userspace half of the daedalus-v4l2 video decoder.
 import { defineCommand, runMain } from "citty";
+import { logArgs } from "./commands/_shared";
+import { setLogLevel } from "./log";
 import { VERSION } from "./version";
 
 export const main = defineCommand({
@@ -9,6 +11,11 @@ export const main = defineCommand({
     name: "daedalusd",
     version: VERSION,
     description: "Userspace decoding daemon and tools for the daedalus-v4l2 V4L2 decoder",
+  },
+  // -v and -q set the log level here, once, for whichever command runs.
+  args: logArgs,
+  setup({ args }) {
+    setLogLevel(args);
   },
   subCommands: {
     run: () => import("./commands/run").then((m) => m.default),

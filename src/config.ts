@@ -4,6 +4,7 @@
 import * as v from "valibot";
 import { existsSync, readFileSync } from "node:fs";
 import { Codec, MAX_DIMENSION, MIN_DIMENSION } from "./protocol/messages";
+import { BRIDGE_DEVICE } from "./protocol/uapi";
 
 export const DEFAULT_CONFIG_PATH = "/etc/daedalus-v4l2/daedalusd.json";
 
@@ -13,7 +14,7 @@ const codecName = v.picklist(Object.keys(Codec) as (keyof typeof Codec)[]);
 
 export const ConfigSchema = v.strictObject({
   /** The bridge device the daemon serves. */
-  bridge: v.optional(v.pipe(v.string(), v.startsWith("/")), "/dev/daedalus-v4l2"),
+  bridge: v.optional(v.pipe(v.string(), v.startsWith("/")), BRIDGE_DEVICE),
   /** Reconnection backoff when the bridge is missing or taken. */
   reconnect: v.optional(
     v.strictObject({

@@ -2,14 +2,15 @@
 // The codec backend of the shim, built with a small C driver
 // (test/c/backend-chunks.c) and fed an H.264 byte stream cut anywhere:
 // FFmpeg's parsers read past the data they get, so a chunk that ends where
-// its mapping ends must not crash the daemon, and every frame must carry
+// its mapping ends must not crash the daemon, the chunk's buffer may be
+// overwritten as soon as the backend has loaded it, and every frame must carry
 // the timestamp of the chunk it started in (dev-decoder.rst), never none.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Glob } from "bun";
-import { makeClip } from "./helpers/clips";
+import { makeClip } from "../scripts/lib/clips";
 
 const ROOT = join(import.meta.dir, "..");
 const clip = makeClip({ codec: "h264", width: 426, height: 240, frames: 16, container: "raw" });
@@ -17,9 +18,9 @@ let driver = "";
 
 beforeAll(() => {
   driver = join(mkdtempSync(join(tmpdir(), "daedalus-backend-")), "backend-chunks");
-  const sources = [...new Glob("c/*.c").scanSync(ROOT)].map((f) => join(ROOT, f));
+  const sources = [...new Glob("c/*/*.c").scanSync(ROOT)].map((f) => join(ROOT, f));
   const cc = Bun.spawnSync(
-    ["cc", "-O1", "-g", "-I", join(ROOT, "c"), "-I", join(ROOT, "kernel/include/uapi"), "-o", driver,
+    ["cc", "-O1", "-g", "-DDAEDALUS_VERSION=\"test\"", "-I", join(ROOT, "c/common"), "-I", join(ROOT, "c/daemon"), "-I", join(ROOT, "kernel/include/uapi"), "-o", driver,
       join(ROOT, "test/c/backend-chunks.c"), ...sources, "-ldl", "-lpthread"],
     { stderr: "pipe" },
   );

@@ -5,7 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { runCommand } from "citty";
 import { join } from "node:path";
 import { main } from "../src/cli";
-import { makeClip } from "./helpers/clips";
+import { makeClip } from "../scripts/lib/clips";
 
 const ROOT = join(import.meta.dir, "..");
 

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { makeClip } from "./helpers/clips";
+import { makeClip } from "../scripts/lib/clips";
 import type { Check } from "../src/doctor/checks";
 import { ARCH_TRIPLET } from "../src/shim/path";
 import { VERSION } from "../src/version";

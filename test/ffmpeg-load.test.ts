@@ -18,7 +18,7 @@ import {
 } from "../src/shim/ffmpeg";
 
 const LIBRARIES = ["libavutil", "libavcodec", "libavformat", "libswscale"] as const;
-/** The majors the loader accepts, as in c/ffmpeg-load.c. */
+/** The majors the loader accepts, as in c/common/ffmpeg-load.c. */
 const SUPPORTED: Record<(typeof LIBRARIES)[number], number[]> = {
   libavutil: [57, 58, 59],
   libavcodec: [59, 60, 61],

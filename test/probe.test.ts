@@ -12,7 +12,7 @@ import { formatReport, qpGrid, qpScale } from "../src/probe/report";
 import { type BlockFrame, ProbeSchema } from "../src/probe/schema";
 import { Codec } from "../src/protocol/messages";
 import { AV_LOG, ShimError, probeJson, setFfmpegLogLevel } from "../src/shim/ffmpeg";
-import { type Clip, type ClipSpec, makeClip } from "./helpers/clips";
+import { type Clip, type ClipSpec, makeClip } from "../scripts/lib/clips";
 
 const ENCODE_TIMEOUT = 120_000;
 const ceil = (x: number, to: number): number => Math.ceil(x / to) * to;

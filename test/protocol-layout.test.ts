@@ -2,17 +2,24 @@
 // The TypeScript protocol must match the uAPI header byte for byte: a C
 // program built against the header prints every size, offset and constant,
 // and each is compared with src/protocol/messages.ts. The same program
-// checks the structs the shim's V4L2 client shares with src/shim/client.ts.
+// checks the structs the shim's V4L2 client shares with src/shim/v4l2-client.ts.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { flattenFields, type StructLayout } from "../src/protocol/layout";
 import * as P from "../src/protocol/messages";
-import { BufFlag, SHIM_LAYOUTS } from "../src/shim/client";
+import { UAPI } from "../src/protocol/uapi";
+import { BufFlag, SHIM_LAYOUTS } from "../src/shim/v4l2-client";
 
 const ROOT = join(import.meta.dir, "..");
 const HEADER = "kernel/include/uapi/linux/daedalus-v4l2.h";
+
+/** The names the header defines, without DAEDALUS_. */
+function headerDefines(): string[] {
+  const text = readFileSync(join(ROOT, HEADER), "utf8");
+  return [...text.matchAll(/^#define\s+DAEDALUS_(\w+)\b/gm)].map((m) => m[1] ?? "").sort();
+}
 
 /** C expressions to print, keyed by what the TypeScript side calls them. */
 function cProgram(): string {
@@ -39,6 +46,12 @@ function cProgram(): string {
     ERROR_TEXT_LEN: "DAEDALUS_ERROR_TEXT_LEN",
   };
   for (const [name, macro] of Object.entries(constants)) lines.push(`P("const.${name}", ${macro});`);
+  // Only what the header defines: a name it lacks fails its own test below, not the build.
+  const defined = new Set(headerDefines());
+  for (const [name, value] of Object.entries(UAPI)) {
+    if (!defined.has(name)) continue;
+    lines.push(typeof value === "string" ? `S("uapi.${name}", DAEDALUS_${name});` : `P("uapi.${name}", DAEDALUS_${name});`);
+  }
   for (const name of Object.keys(P.MsgType)) lines.push(`P("type.${name}", DAEDALUS_MSG_${name});`);
   for (const name of Object.keys(P.Codec)) lines.push(`P("codec.${name}", DAEDALUS_CODEC_${name.toUpperCase()});`);
   for (const name of Object.keys(P.PixFmt)) lines.push(`P("pixfmt.${name}", DAEDALUS_PIXFMT_${name.toUpperCase()});`);
@@ -56,6 +69,7 @@ function cProgram(): string {
     '#include "demux.h"',
     '#include "v4l2-client.h"',
     '#define P(k, v) printf("%s %llu\\n", k, (unsigned long long)(v))',
+    '#define S(k, v) printf("%s %s\\n", k, (const char *)(v))',
     "int main(void) {",
     ...lines.map((l) => `\t${l}`),
     "\treturn 0;",
@@ -64,21 +78,27 @@ function cProgram(): string {
 }
 
 let fromC: Map<string, number>;
+/** The string definitions, as the C program printed them. */
+let stringsFromC: Map<string, string>;
 
 beforeAll(() => {
   const dir = mkdtempSync(join(tmpdir(), "daedalus-layout-"));
   writeFileSync(join(dir, "layout.c"), cProgram());
   const cc = Bun.spawnSync(
-    ["cc", "-std=gnu11", "-Wall", "-Werror", "-I", join(ROOT, "kernel/include/uapi"), "-I", join(ROOT, "c"), "-o", join(dir, "layout"), join(dir, "layout.c")],
+    ["cc", "-std=gnu11", "-Wall", "-Werror", "-I", join(ROOT, "kernel/include/uapi"), "-I", join(ROOT, "c/common"), "-I", join(ROOT, "c/client"), "-o", join(dir, "layout"), join(dir, "layout.c")],
     { stderr: "pipe" },
   );
   if (cc.exitCode !== 0) throw new Error(`the layout program did not build against ${HEADER}:\n${cc.stderr}`);
   const run = Bun.spawnSync([join(dir, "layout")]);
+  const printed = run.stdout.toString().trim().split("\n");
+  stringsFromC = new Map(
+    printed.map((line) => {
+      const [key, value] = line.split(" ");
+      return [key ?? "", value ?? ""] as const;
+    }),
+  );
   fromC = new Map(
-    run.stdout
-      .toString()
-      .trim()
-      .split("\n")
+    printed
       .map((line) => {
         const [key, value] = line.split(" ");
         return [key ?? "", Number(value)] as const;
@@ -134,6 +154,20 @@ describe(`protocol layout matches ${HEADER}`, () => {
     expect(ts).toEqual(Object.fromEntries(Object.keys(ts).map((k) => [k, fromC.get(k)])) as Record<string, number>);
   });
 
+  test("every DAEDALUS_ definition of the header is in src/protocol/uapi.ts, and nothing else", () => {
+    expect(Object.keys(UAPI).sort()).toEqual(headerDefines());
+  });
+
+  test("each value in src/protocol/uapi.ts is the header's", () => {
+    const ts: Record<string, number | string> = {};
+    const c: Record<string, number | string | undefined> = {};
+    for (const [name, value] of Object.entries(UAPI)) {
+      ts[name] = value;
+      c[name] = typeof value === "string" ? stringsFromC.get(`uapi.${name}`) : fromC.get(`uapi.${name}`);
+    }
+    expect(ts).toEqual(c as Record<string, number | string>);
+  });
+
   test("every struct in the header is described on the TypeScript side", async () => {
     const text = await Bun.file(join(ROOT, HEADER)).text();
     const inHeader = [...text.matchAll(/^struct (daedalus_\w+) \{/gm)].map((m) => m[1]).sort();
@@ -141,7 +175,7 @@ describe(`protocol layout matches ${HEADER}`, () => {
   });
 });
 
-describe("the shim's V4L2 client structs match c/demux.h and c/v4l2-client.h", () => {
+describe("the shim's V4L2 client structs match c/client/demux.h and c/client/v4l2-client.h", () => {
   for (const layout of SHIM_LAYOUTS) {
     test(`struct ${layout.name}`, () => expectSameLayout(layout));
   }

@@ -2,7 +2,7 @@
 // The clips scripts/demo decodes, encoded on the host with Debian's encoders
 // (the guest sees the host read-only) and cached in build/clips. Prints one
 // path per line, the H.264 clip first.
-import { makeClip } from "../../test/helpers/clips";
+import { makeClip } from "./clips";
 
 const clips = [
   makeClip({ codec: "h264", width: 1280, height: 720, frames: 60, fps: 30 }),

@@ -7,7 +7,7 @@
 //
 //   bun scripts/lib/demo-decode.ts OUTDIR CLIP...
 import { basename, join } from "node:path";
-import { ffmpegFrameMd5s } from "../../test/device/helpers";
+import { ffmpegFrameMd5s } from "./guest";
 
 const [outDir, ...clips] = process.argv.slice(2);
 if (!outDir || !clips.length) throw new Error("usage: demo-decode.ts OUTDIR CLIP...");

@@ -23,3 +23,9 @@ export const configArgs = {
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
+
+/** A command's result on stdout: @json as one JSON document with --json, else @text (its report). */
+export function printResult(args: { json?: boolean }, json: unknown, text: () => string): void {
+  if (args.json) printJson(json);
+  else process.stdout.write(text());
+}

@@ -3,55 +3,14 @@
 // client would and prints each frame's digest and the frame rate.
 import { defineCommand } from "citty";
 import { closeSync, openSync } from "node:fs";
-import { type DecodeResult, decodeFile } from "../client/decode-file";
-import { ProgressBar } from "../client/progress";
-import { log, setLogLevel } from "../log";
+import { decodeFile } from "../decode/decode-file";
+import { ProgressBar } from "../decode/progress";
+import { decodeJson, decodeReport } from "../decode/report";
+import { log } from "../log";
 import { PixFmt, type PixFmtName } from "../protocol/messages";
 import { AV_LOG, setFfmpegLogLevel } from "../shim/ffmpeg";
 import { findNodes } from "../status/read";
-import { jsonArgs, logArgs, printJson } from "./_shared";
-
-/** What the digests equal: the same frames packed by FFmpeg in this pixel format. */
-const FFMPEG_PIX_FMT: Record<string, string> = { NV12: "nv12", YU12: "yuv420p", P010: "p010le" };
-
-function formatPts(us: number | null): string {
-  return us === null ? "-" : (us / 1e6).toFixed(6);
-}
-
-function printText(file: string, node: string, r: DecodeResult): void {
-  const s = r.stream;
-  const lines = [
-    `# ${file}: ${s.codecName} ${s.width}x${s.height} (${s.container}), decoded through ${node}`,
-    ...r.formats.map((f) => {
-      const v = f.visible;
-      return `# frames: ${f.pixelformat} ${v.width}x${v.height} (coded ${f.codedWidth}x${f.codedHeight}, ${f.buffers} buffers)`;
-    }),
-    `# digest: MD5 of each frame's visible picture, as \`ffmpeg -pix_fmt ${FFMPEG_PIX_FMT[r.formats[0]?.pixelformat ?? "NV12"] ?? "?"} -f framemd5\` computes it`,
-    "#   n         pts  key  md5",
-    ...r.frames.map(
-      (f) =>
-        `${String(f.n).padStart(5)} ${formatPts(f.ptsUs).padStart(11)}  ${f.keyframe ? "K" : "-"}    ${f.md5 ?? "damaged"}`,
-    ),
-    `${r.frames.length} frames in ${r.seconds.toFixed(2)} s: ${r.fps.toFixed(1)} fps${r.damaged ? `, ${r.damaged} damaged` : ""}`,
-  ];
-  process.stdout.write(`${lines.join("\n")}\n`);
-}
-
-function toJson(file: string, node: string, r: DecodeResult) {
-  return {
-    file,
-    node,
-    stream: r.stream,
-    formats: r.formats,
-    digest: "md5",
-    ffmpeg_pix_fmt: FFMPEG_PIX_FMT[r.formats[0]?.pixelformat ?? ""] ?? null,
-    count: r.frames.length,
-    damaged: r.damaged,
-    seconds: r.seconds,
-    fps: r.fps,
-    frames: r.frames.map((f) => ({ n: f.n, pts_us: f.ptsUs, keyframe: f.keyframe, md5: f.md5 })),
-  };
-}
+import { jsonArgs, logArgs, printResult } from "./_shared";
 
 export default defineCommand({
   meta: {
@@ -73,7 +32,6 @@ export default defineCommand({
     output: { type: "string", alias: "o", valueHint: "file", description: "Also write the frames, packed, to this file" },
   },
   run({ args }) {
-    setLogLevel(args);
     const pixfmt = args.format === undefined ? -1 : PixFmt[args.format as PixFmtName];
     if (pixfmt === undefined) {
       log.error(`--format must be one of ${Object.keys(PixFmt).join(", ")}, not "${args.format}"`);
@@ -107,8 +65,7 @@ export default defineCommand({
         onProgress: (done, total, fps) => bar?.update(done, total, fps),
       });
       bar?.clear();
-      if (args.json) printJson(toJson(args.file, node, result));
-      else printText(args.file, node, result);
+      printResult(args, decodeJson(args.file, node, result), () => decodeReport(args.file, node, result));
       if (result.damaged) log.warn(`${result.damaged} frame(s) came back flagged damaged (V4L2_BUF_FLAG_ERROR)`);
     } catch (e) {
       bar?.clear();

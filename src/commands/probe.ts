@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // `daedalusd probe FILE`: what the daemon's FFmpeg sees in a video file.
 import { defineCommand } from "citty";
-import { log, setLogLevel } from "../log";
+import { log } from "../log";
 import { probeFile } from "../probe/probe";
 import { formatReport } from "../probe/report";
 import { AV_LOG, DD_PROBE_MAX_FRAMES, setFfmpegLogLevel } from "../shim/ffmpeg";
-import { jsonArgs, logArgs, printJson } from "./_shared";
+import { jsonArgs, logArgs, printResult } from "./_shared";
 
 export default defineCommand({
   meta: {
@@ -28,8 +28,6 @@ export default defineCommand({
     },
   },
   run({ args }) {
-    setLogLevel(args);
-
     const frames = Number(args.frames);
     if (!/^\d+$/.test(args.frames) || frames < 1 || frames > DD_PROBE_MAX_FRAMES) {
       log.error(`--frames must be an integer from 1 to ${DD_PROBE_MAX_FRAMES}, not "${args.frames}"`);
@@ -42,8 +40,7 @@ export default defineCommand({
       setFfmpegLogLevel(args.verbose ? AV_LOG.warning : AV_LOG.fatal);
       log.debug(`probing ${args.file}${args.blocks ? ` with the QP of ${frames} frame(s)` : ""}`);
       const result = probeFile(args.file, { blocks: args.blocks ?? false, frames });
-      if (args.json) printJson(result);
-      else process.stdout.write(formatReport(result));
+      printResult(args, result, () => formatReport(result));
     } catch (e) {
       log.error(e instanceof Error ? e.message : String(e));
       process.exitCode = 1;

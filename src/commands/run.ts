@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // `daedalusd run`: serve the kernel module until SIGTERM or SIGINT.
 import { defineCommand } from "citty";
-import { runBridge } from "../bridge/client";
+import { runBridge } from "../daemon/bridge";
+import { Contexts } from "../daemon/contexts";
 import { loadConfig } from "../config";
-import { log, setLogLevel } from "../log";
+import { log } from "../log";
 import { Codec, codecMask, codecNames, PixFmt } from "../protocol/messages";
 import { decoderMask, loadFfmpeg } from "../shim/ffmpeg";
 import { VERSION } from "../version";
@@ -26,7 +27,6 @@ export default defineCommand({
   meta: { name: "run", description: "Serve the daedalus-v4l2 kernel module (the daemon)" },
   args: { ...logArgs, ...configArgs },
   async run({ args }) {
-    setLogLevel(args);
     const config = loadConfig(args.config);
     const codecs = offeredCodecs(config.decoder.codecs);
     log.info(`daedalusd ${VERSION} starting; decodes ${codecNames(codecs).join(" ") || "nothing"}`);
@@ -43,7 +43,8 @@ export default defineCommand({
       {
         path: config.bridge,
         reconnect: config.reconnect,
-        threads: config.decoder.threads,
+        contexts: (link) =>
+          new Contexts({ bridgeFd: link.fd, threads: config.decoder.threads, send: link.send, started: link.started }),
         hello: {
           codecs,
           pixfmts: (1 << PixFmt.nv12) | (1 << PixFmt.yuv420) | (1 << PixFmt.p010),

@@ -2,46 +2,16 @@
 // `daedalusd status`: is the module loaded, is a daemon connected, and the
 // bridge's counters. Exit status 0 when a daemon serves the node, 1 otherwise.
 import { defineCommand } from "citty";
-import { setLogLevel } from "../log";
-import { PROTO_VERSION } from "../protocol/messages";
-import { readStatus, type Status } from "../status/read";
-import { jsonArgs, logArgs, printJson } from "./_shared";
-
-function report(s: Status): string {
-  const lines: string[] = [];
-  const row = (k: string, v: string) => lines.push(`${k.padEnd(18)} ${v}`);
-  if (!s.module.loaded) {
-    row("module", "not loaded (modprobe daedalus_v4l2)");
-    return lines.join("\n");
-  }
-  const proto =
-    s.module.protocolVersion === PROTO_VERSION
-      ? `protocol ${PROTO_VERSION}`
-      : `protocol ${s.module.protocolVersion}, this daemon speaks ${PROTO_VERSION}`;
-  row("module", `loaded, version ${s.module.version}, ${proto}`);
-  row("video node", s.nodes.video ?? "missing");
-  row("media node", s.nodes.media ?? "missing");
-  if (s.bridge.connected) {
-    row("daemon", `connected, pid ${s.bridge.daemonPid}, version ${s.bridge.daemonVersion}`);
-    row("codecs", s.bridge.codecs.join(" ") || "none");
-    row("capture formats", s.bridge.pixfmts.join(" "));
-    row("max size", `${s.bridge.maxWidth}x${s.bridge.maxHeight}`);
-  } else {
-    row("daemon", s.bridge.daemonPid ? `bridge open by pid ${s.bridge.daemonPid}, no HELLO yet` : "not connected");
-  }
-  const counters = Object.entries(s.counters).filter(([, n]) => n !== 0);
-  row("counters", counters.map(([k, n]) => `${k}=${n}`).join(" ") || "all zero");
-  return lines.join("\n");
-}
+import { readStatus } from "../status/read";
+import { statusReport } from "../status/report";
+import { jsonArgs, logArgs, printResult } from "./_shared";
 
 export default defineCommand({
   meta: { name: "status", description: "Show the module's and the daemon's state and counters" },
   args: { ...logArgs, ...jsonArgs },
   run({ args }) {
-    setLogLevel(args);
     const status = readStatus();
-    if (args.json) printJson(status);
-    else process.stdout.write(`${report(status)}\n`);
+    printResult(args, status, () => `${statusReport(status)}\n`);
     process.exitCode = status.bridge.connected ? 0 : 1;
   },
 });

@@ -10,6 +10,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { release } from "node:os";
 import { join } from "node:path";
 import { PROTO_VERSION } from "../protocol/messages";
+import { BRIDGE_DEVICE } from "../protocol/uapi";
 import { decoderCodecs, ffmpegVersions } from "../shim/ffmpeg";
 import { shimPath } from "../shim/path";
 import { readStatus, type Status } from "../status/read";
@@ -48,7 +49,7 @@ export interface Probe {
   exists(path: string): boolean;
 }
 
-export const BRIDGE_NODE = "/dev/daedalus-v4l2";
+export const BRIDGE_NODE = BRIDGE_DEVICE;
 export const SERVICE = "daedalusd.service";
 const MODULE = "daedalus_v4l2";
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// The JSON dd_probe writes (c/probe.c documents each key). Strict: an
+// The JSON dd_probe writes (c/probe/probe.c documents each key). Strict: an
 // unknown or missing key means the shim and the daemon disagree.
 import * as v from "valibot";
 

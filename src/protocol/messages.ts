@@ -1,63 +1,77 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// The bridge protocol as the daemon speaks it. Mirrors
-// kernel/include/uapi/linux/daedalus-v4l2.h; test/protocol-layout.test.ts
-// fails if a constant, a size or an offset here differs from the header.
+// The bridge protocol as the daemon speaks it: the structs of
+// kernel/include/uapi/linux/daedalus-v4l2.h, its constants taken from
+// ./uapi.ts; test/protocol-layout.test.ts fails if a size or an offset
+// here differs from the header.
 import * as v from "valibot";
 import { array, chars, defineStruct, readStruct, type StructLayout, writeStruct } from "./layout";
+import { UAPI } from "./uapi";
 
-export const PROTO_MAGIC = 0x34564444;
-export const PROTO_VERSION = 4;
-export const MSG_MAX_LEN = 4096;
-export const MIN_DIMENSION = 16;
-export const MAX_DIMENSION = 16384;
-export const VERSION_LEN = 32;
+export const PROTO_MAGIC: number = UAPI.PROTO_MAGIC;
+export const PROTO_VERSION: number = UAPI.PROTO_VERSION;
+export const MSG_MAX_LEN: number = UAPI.MSG_MAX_LEN;
+export const MIN_DIMENSION: number = UAPI.MIN_DIMENSION;
+export const MAX_DIMENSION: number = UAPI.MAX_DIMENSION;
+export const VERSION_LEN: number = UAPI.VERSION_LEN;
 
 export const MsgType = {
-  HELLO: 0x0001,
-  WELCOME: 0x0002,
-  PING: 0x0003,
-  PONG: 0x0004,
-  START: 0x0010,
-  STOP: 0x0011,
-  CLOSE: 0x0012,
-  JOB: 0x0013,
-  CAPBUF: 0x0014,
-  DRAIN: 0x0015,
-  JOB_DONE: 0x0020,
-  FRAME: 0x0021,
-  STREAM_INFO: 0x0022,
-  ERROR: 0x0023,
+  HELLO: UAPI.MSG_HELLO,
+  WELCOME: UAPI.MSG_WELCOME,
+  PING: UAPI.MSG_PING,
+  PONG: UAPI.MSG_PONG,
+  START: UAPI.MSG_START,
+  STOP: UAPI.MSG_STOP,
+  CLOSE: UAPI.MSG_CLOSE,
+  JOB: UAPI.MSG_JOB,
+  CAPBUF: UAPI.MSG_CAPBUF,
+  DRAIN: UAPI.MSG_DRAIN,
+  JOB_DONE: UAPI.MSG_JOB_DONE,
+  FRAME: UAPI.MSG_FRAME,
+  STREAM_INFO: UAPI.MSG_STREAM_INFO,
+  ERROR: UAPI.MSG_ERROR,
 } as const;
 export type MsgTypeName = keyof typeof MsgType;
 
 /** Codec bit numbers, in the order the node enumerates them. */
-export const Codec = { h264: 0, hevc: 1, vp8: 2, vp9: 3, av1: 4, mpeg2: 5 } as const;
+export const Codec = {
+  h264: UAPI.CODEC_H264,
+  hevc: UAPI.CODEC_HEVC,
+  vp8: UAPI.CODEC_VP8,
+  vp9: UAPI.CODEC_VP9,
+  av1: UAPI.CODEC_AV1,
+  mpeg2: UAPI.CODEC_MPEG2,
+} as const;
 export type CodecName = keyof typeof Codec;
-export const CODEC_COUNT = 6;
+export const CODEC_COUNT: number = UAPI.CODEC_COUNT;
 
 /** CAPTURE layout bit numbers. */
-export const PixFmt = { nv12: 0, yuv420: 1, p010: 2 } as const;
+export const PixFmt = { nv12: UAPI.PIXFMT_NV12, yuv420: UAPI.PIXFMT_YUV420, p010: UAPI.PIXFMT_P010 } as const;
 export type PixFmtName = keyof typeof PixFmt;
-export const PIXFMT_COUNT = 3;
+export const PIXFMT_COUNT: number = UAPI.PIXFMT_COUNT;
 
 /** The queues of a context. */
-export const Queue = { OUTPUT: 0, CAPTURE: 1 } as const;
-export const JOB_ERROR = 0x01;
+export const Queue = { OUTPUT: UAPI.QUEUE_OUTPUT, CAPTURE: UAPI.QUEUE_CAPTURE } as const;
+export const JOB_ERROR: number = UAPI.JOB_ERROR;
 export const FrameFlag = {
-  KEYFRAME: 0x01,
-  PFRAME: 0x02,
-  BFRAME: 0x04,
-  ERROR: 0x08,
-  LAST: 0x10,
-  END_OF_STREAM: 0x20,
+  KEYFRAME: UAPI.FRAME_KEYFRAME,
+  PFRAME: UAPI.FRAME_PFRAME,
+  BFRAME: UAPI.FRAME_BFRAME,
+  ERROR: UAPI.FRAME_ERROR,
+  LAST: UAPI.FRAME_LAST,
+  END_OF_STREAM: UAPI.FRAME_END_OF_STREAM,
 } as const;
-export const FRAME_FLAGS_ALL = 0x3f;
+export const FRAME_FLAGS_ALL: number = UAPI.FRAME_FLAGS_ALL;
 /** daedalus_msg_start.flags */
-export const StartFlag = { NEW_STREAM: 0x01 } as const;
+export const StartFlag = { NEW_STREAM: UAPI.START_NEW_STREAM } as const;
 /** daedalus_msg_error.code */
-export const ErrorCode = { UNSUPPORTED: 1, BITSTREAM: 2, NOMEM: 3, INTERNAL: 4 } as const;
-export const ERR_MAX = 4;
-export const ERROR_TEXT_LEN = 96;
+export const ErrorCode = {
+  UNSUPPORTED: UAPI.ERR_UNSUPPORTED,
+  BITSTREAM: UAPI.ERR_BITSTREAM,
+  NOMEM: UAPI.ERR_NOMEM,
+  INTERNAL: UAPI.ERR_INTERNAL,
+} as const;
+export const ERR_MAX: number = UAPI.ERR_MAX;
+export const ERROR_TEXT_LEN: number = UAPI.ERROR_TEXT_LEN;
 
 export const HEADER = defineStruct("daedalus_msg_hdr", [
   ["magic", "u32"],
@@ -285,7 +299,7 @@ export const StreamInfoSchema = v.pipe(
     visible_height: positive,
     pixfmt: pixfmtNumber,
     bit_depth: v.picklist([8, 10]),
-    min_buffers: v.pipe(u32, v.minValue(1), v.maxValue(32)),
+    min_buffers: v.pipe(u32, v.minValue(1), v.maxValue(UAPI.MAX_MIN_BUFFERS)),
     colorspace: u32,
     xfer_func: u32,
     ycbcr_enc: u32,
@@ -313,7 +327,9 @@ export type KernelMessage =
   | { readonly type: "PING"; readonly msg: Ping }
   | { readonly type: "PONG"; readonly msg: Ping }
   | { readonly type: "START"; readonly msg: Start }
-  | { readonly type: "STOP" | "CLOSE" | "DRAIN"; readonly msg: Ctl }
+  | { readonly type: "STOP"; readonly msg: Ctl }
+  | { readonly type: "CLOSE"; readonly msg: Ctl }
+  | { readonly type: "DRAIN"; readonly msg: Ctl }
   | { readonly type: "JOB"; readonly msg: Job }
   | { readonly type: "CAPBUF"; readonly msg: Capbuf };
 
@@ -321,6 +337,9 @@ export type KernelMessage =
 export type WorkerMessage =
   | { readonly type: "STREAM_INFO"; readonly msg: StreamInfo }
   | { readonly type: "ERROR"; readonly msg: ErrorMsg };
+
+/** What of a context reaches the daemon's event loop: its lifecycle (the rest goes to its worker in C). */
+export type ContextMessage = Extract<KernelMessage, { readonly type: "START" | "CLOSE" }>;
 
 export class ProtocolError extends Error {
   override readonly name = "ProtocolError";

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// The decoding workers of the C shim (c/decoder.h): one per context. Every
-// call only queues work for the worker and returns at once. The workers
-// write their protocol messages to the bridge themselves, and copy
-// STREAM_INFO and ERROR to one pipe shared by all of them (notifyPipe),
-// which the event loop reads for its log.
+// The decoding workers of the C shim (c/daemon/decoder.h): one per context. The
+// event loop opens, restarts and closes them; the bridge pump hands them
+// their context's buffers in C. The workers write their protocol messages
+// to the bridge themselves, and copy STREAM_INFO and ERROR to one pipe
+// shared by all of them (notifyPipe), which the event loop reads for its
+// log.
 import { FFIType, type Pointer } from "bun:ffi";
 import { lazyShim, pointerOrNull } from "./load";
-import { cString } from "./ffmpeg";
+import { cString } from "./load";
 import { check, pipe } from "./sys";
 
 const symbols = {
@@ -14,16 +15,6 @@ const symbols = {
     args: [FFIType.u32, FFIType.u32, FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.i32],
     returns: FFIType.ptr,
   },
-  dd_decoder_job: {
-    args: [FFIType.ptr, FFIType.u32, FFIType.u32, FFIType.u32, FFIType.u32, FFIType.i64, FFIType.u32],
-    returns: FFIType.i32,
-  },
-  dd_decoder_capbuf: {
-    args: [FFIType.ptr, FFIType.u32, FFIType.u32, FFIType.u32, FFIType.u32, FFIType.u32, FFIType.u32, FFIType.u32, FFIType.u32],
-    returns: FFIType.i32,
-  },
-  dd_decoder_drain: { args: [FFIType.ptr], returns: FFIType.i32 },
-  dd_decoder_stop: { args: [FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
   dd_decoder_restart: { args: [FFIType.ptr, FFIType.u32, FFIType.u32], returns: FFIType.i32 },
   dd_decoder_close: { args: [FFIType.ptr], returns: FFIType.void },
 } as const;
@@ -41,12 +32,15 @@ export function notifyPipe(): { readFd: number; writeFd: number } {
   return pipeFds;
 }
 
+/** A worker as the C side knows it, for the bridge pump. */
+export type DecoderHandle = Pointer;
+
 /** One context's worker. */
 export class Decoder {
-  private handle: Pointer | null;
+  private ptr: Pointer | null;
 
   private constructor(handle: Pointer) {
-    this.handle = handle;
+    this.ptr = handle;
   }
 
   /** Starts a worker; throws with the C side's reason. */
@@ -57,37 +51,14 @@ export class Decoder {
     return new Decoder(h);
   }
 
+  /** The worker for dd_pump_started(); null once closed. */
+  get handle(): DecoderHandle | null {
+    return this.ptr;
+  }
+
   private get h(): Pointer {
-    if (!this.handle) throw new Error("decoder already closed");
-    return this.handle;
-  }
-
-  job(tag: number, index: number, bytesused: number, dataOffset: number, timestamp: bigint, memory: number): void {
-    check("queue a job", shim().dd_decoder_job(this.h, tag, index, bytesused, dataOffset, timestamp, memory));
-  }
-
-  capbuf(
-    tag: number,
-    index: number,
-    pixfmt: number,
-    width: number,
-    height: number,
-    bytesperline: number,
-    size: number,
-    memory: number,
-  ): void {
-    check(
-      "hand over a frame buffer",
-      shim().dd_decoder_capbuf(this.h, tag, index, pixfmt, width, height, bytesperline, size, memory),
-    );
-  }
-
-  drain(): void {
-    check("queue a drain", shim().dd_decoder_drain(this.h));
-  }
-
-  stop(queue: number): void {
-    check("stop a queue", shim().dd_decoder_stop(this.h, queue));
+    if (!this.ptr) throw new Error("decoder already closed");
+    return this.ptr;
   }
 
   restart(codec: number, flags: number): void {
@@ -96,7 +67,7 @@ export class Decoder {
 
   /** Returns at once; the worker frees itself after its current step. */
   close(): void {
-    if (this.handle) shim().dd_decoder_close(this.handle);
-    this.handle = null;
+    if (this.ptr) shim().dd_decoder_close(this.ptr);
+    this.ptr = null;
   }
 }

@@ -6,7 +6,9 @@ import { FFIType } from "bun:ffi";
 import { constants } from "node:os";
 import * as v from "valibot";
 import { Codec, type CodecName } from "../protocol/messages";
-import { cPath, lazyShim } from "./load";
+import { cPath, cString, lazyShim } from "./load";
+
+const utf8 = new TextDecoder();
 
 const symbols = {
   dd_ffmpeg_load: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
@@ -36,14 +38,6 @@ export class ShimError extends Error {
     this.errno = -ret;
     this.code = ERRNO_NAMES.get(-ret) ?? `E${-ret}`;
   }
-}
-
-const utf8 = new TextDecoder();
-
-/** The NUL-terminated string C wrote into @buf. */
-export function cString(buf: Uint8Array): string {
-  const end = buf.indexOf(0);
-  return utf8.decode(end < 0 ? buf : buf.subarray(0, end));
 }
 
 let loaded = false;

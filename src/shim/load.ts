@@ -24,3 +24,11 @@ export function cPath(path: string): Buffer {
   if (path.includes("\0")) throw new Error("a path cannot contain NUL");
   return Buffer.from(`${path}\0`);
 }
+
+const utf8 = new TextDecoder();
+
+/** The NUL-terminated string C wrote into @buf. */
+export function cString(buf: Uint8Array): string {
+  const end = buf.indexOf(0);
+  return utf8.decode(end < 0 ? buf : buf.subarray(0, end));
+}

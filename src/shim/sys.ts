@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// System calls through the C shim (c/sys.c, c/bridge-pump.c). Each returns
+// System calls through the C shim (c/common/sys.c, c/daemon/bridge-pump.c). Each returns
 // a negative errno on failure, turned here into a SysError that names the
 // operation and the errno. Loaded on first use, so commands that need no
 // shim (status) never load it.
 import { FFIType, type Pointer } from "bun:ffi";
 import { constants } from "node:os";
-import { cPath, lazyShim, pointerOrNull } from "./load";
+import { cPath, cString, lazyShim, pointerOrNull } from "./load";
 
 const symbols = {
   dd_open: { args: [FFIType.cstring, FFIType.i32], returns: FFIType.i32 },
@@ -14,7 +14,8 @@ const symbols = {
   dd_write: { args: [FFIType.i32, FFIType.ptr, FFIType.i64], returns: FFIType.i64_fast },
   dd_poll: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   dd_pump_start: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.ptr },
-  dd_pump_stop: { args: [FFIType.ptr], returns: FFIType.i32 },
+  dd_pump_started: { args: [FFIType.ptr, FFIType.u32, FFIType.ptr], returns: FFIType.i32 },
+  dd_pump_stop: { args: [FFIType.ptr, FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
   dd_pipe: { args: [FFIType.ptr], returns: FFIType.i32 },
 } as const;
 
@@ -88,9 +89,23 @@ export function pumpStart(devFd: number): Pump {
   return { handle, readFd };
 }
 
-/** Stops the pump's thread; returns why it had ended (0 if it was running). */
-export function pumpStop(pump: Pump): number {
-  return sys().dd_pump_stop(pump.handle);
+/**
+ * Tells the pump which worker (null: none) takes a context's messages
+ * after its START: 0, -ENOENT if the context was closed meanwhile, or the
+ * worker's refusal of a message that waited for it.
+ */
+export function pumpStarted(pump: Pump, ctxId: number, worker: Pointer | null): number {
+  return sys().dd_pump_started(pump.handle, ctxId, worker);
+}
+
+/**
+ * Stops the pump's thread. Returns why it had ended (0 if it was running)
+ * and, for a malformed message (EPROTO), what was wrong with it.
+ */
+export function pumpStop(pump: Pump): { error: number; why: string } {
+  const why = new Uint8Array(new ArrayBuffer(256));
+  const error = sys().dd_pump_stop(pump.handle, why, why.length);
+  return { error, why: cString(why) };
 }
 
 /** A close-on-exec pipe. */

@@ -5,10 +5,11 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { codecNames, pixFmtNames } from "../protocol/messages";
+import { UAPI } from "../protocol/uapi";
 
-export const SYSFS_BRIDGE = "/sys/class/misc/daedalus-v4l2";
+export const SYSFS_BRIDGE = `/sys/class/misc/${UAPI.BRIDGE_NAME}`;
 const SYSFS_V4L = "/sys/class/video4linux";
-const CARD = "daedalus-dec";
+const CARD = UAPI.CARD_NAME;
 
 export interface Status {
   module: { loaded: boolean; version: string | null; protocolVersion: number | null };

@@ -3,7 +3,9 @@
  * Feeds an H.264 elementary stream to the codec backend in chunks of a
  * given size, each chunk placed at the very end of a mapping followed by an
  * inaccessible page (as a client's bitstream buffer filled to its end is),
- * chunk i with pts i * 1000. Prints "frame <pts>" per frame.
+ * chunk i with pts i * 1000, and overwritten as soon as it is loaded (the
+ * daemon gives the client's buffer back before the decode). Prints
+ * "frame <pts>" per frame.
  *
  *   backend-chunks FILE CHUNK_BYTES
  */
@@ -48,10 +50,14 @@ int main(int argc, char **argv)
 		size_t len = n - at < chunk ? n - at : chunk;
 
 		memcpy(m + span - len, all + at, len);
-		dd_backend_probe(b, m + span - len, len);
-		dd_backend_decode(b, m + span - len, len, (int64_t)(at / chunk) * 1000, emit, NULL);
+		if (dd_backend_load(b, m + span - len, len))
+			return 1;
+		memset(m + span - len, 0xa5, len);
+		dd_backend_end_of_stream(b);
+		dd_backend_probe(b);
+		dd_backend_decode(b, (int64_t)(at / chunk) * 1000, emit, NULL);
 	}
-	dd_backend_decode(b, NULL, 0, 0, emit, NULL);
+	dd_backend_drain(b, emit, NULL);
 	dd_backend_close(b);
 	return 0;
 }

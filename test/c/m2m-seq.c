@@ -59,6 +59,11 @@
  *                           a new handle in that format through the same round
  *                           trip, its bytes compared "prime-format <fourcc>
  *                                                       ok <bytes>|<what> <ERRNO>"
+ *   scribble                from now on, every frame buffer (MMAP) is filled with
+ *                           a pattern once its frame is read, before it is queued
+ *                           again: the buffer is the client's between DQBUF and
+ *                           QBUF, and a client may draw into it
+ *                                                       "scribbled <index> <bytes>"
  *
  * Whatever step runs, the node is served: done OUTPUT buffers are taken
  * back, frames are dequeued ("frame <serial> <md5> <index> <flags>", the
@@ -149,6 +154,7 @@ static struct {
 	int exporter;				/* the handle that exported them */
 	const char *device;
 	int drm;				/* prime's DRM device, or -1 */
+	bool scribble;				/* overwrite each frame once read */
 } s = { .out = { V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, "out" },
 	.cap = { V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, "cap" },
 	.auto_setup = true, .drm = -1 };
@@ -803,6 +809,10 @@ static bool take_frames(unsigned int limit)
 			if (s.drm >= 0 && memory_of(&s.cap) == V4L2_MEMORY_MMAP)
 				prime_frame(b.index, (unsigned long long)serial);
 		}
+		if (s.scribble && memory_of(&s.cap) == V4L2_MEMORY_MMAP) {
+			memset(s.cap.bufs[b.index].addr, 0xa5, s.cap.bufs[b.index].len);
+			say("scribbled %u %zu", b.index, s.cap.bufs[b.index].len);
+		}
 		if (b.flags & V4L2_BUF_FLAG_LAST) {
 			say("last %u %u", b.index, planes[0].bytesused);
 			s.last = true;
@@ -1129,6 +1139,8 @@ static void step(const char *arg)
 			die(2, "setup:dmabuf wants 1 to 64 dmabufs");
 	} else if (!strcmp(name, "wait-event")) {
 		wait_event();
+	} else if (!strcmp(name, "scribble")) {
+		s.scribble = true;
 	} else if (!strncmp(arg, "prime:", 6) || !strncmp(arg, "prime-formats:", 14)) {
 		const char *path = strchr(arg, ':') + 1;
 

@@ -13,7 +13,7 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Clip } from "../helpers/clips";
+import type { Clip } from "../../scripts/lib/clips";
 import { robustnessClips, v4l2ctlClips } from "../helpers/decode-clips";
 import { DAEMON_LOG, daedalusd, daemonPid, ffmpegFrameMd5s, inVm, parseFrameMd5, run } from "./helpers";
 import { expected, INIT, picture, type RefFrame, SEQ_TIMEOUT, seq, seqSetup } from "./m2m-seq";

@@ -8,7 +8,7 @@
 // DQEVENT: that wait must leave the daemon free to send what the event
 // reports, and to stop.
 import { beforeAll, describe, expect, test } from "bun:test";
-import type { Clip } from "../helpers/clips";
+import type { Clip } from "../../scripts/lib/clips";
 import { daedalusdDecodeJson, daemonPid, inVm, liveContexts, restartDaemon, waitFor } from "./helpers";
 import { INIT, picture, type RefFrame, SEQ_TIMEOUT, seq, seqSetup } from "./m2m-seq";
 

@@ -3,7 +3,7 @@
 // equal FFmpeg's framemd5 of plain libavcodec in the pixel format the node
 // delivered, and its failures must say what went wrong.
 import { beforeAll, describe, expect, test } from "bun:test";
-import type { Clip } from "../helpers/clips";
+import type { Clip } from "../../scripts/lib/clips";
 import { av1Clip, decodeClips, tenBitClips } from "../helpers/decode-clips";
 import {
   connected,

@@ -2,7 +2,7 @@
 // Decoding through the node with unmodified clients, compared frame by
 // frame with plain libavcodec decoding the same clip in the same guest.
 import { beforeAll, describe, expect, test } from "bun:test";
-import type { Clip } from "../helpers/clips";
+import type { Clip } from "../../scripts/lib/clips";
 import { decodeClips, FFMPEG_CODECS } from "../helpers/decode-clips";
 import { connected, counter, ffmpegFrameMd5s, gstFrameMd5s, inVm, minimal, reduced, run, startDaemon } from "./helpers";
 

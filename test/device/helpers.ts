@@ -5,13 +5,28 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
-import type { Clip, ClipCodec, ClipContainer } from "../helpers/clips";
-import { findNodes, SYSFS_BRIDGE } from "../../src/status/read";
+import type { Clip, ClipCodec, ClipContainer } from "../../scripts/lib/clips";
+import { findNodes } from "../../src/status/read";
 import * as sys from "../../src/shim/sys";
+import {
+  connected,
+  DAEMON_LOG,
+  daedalusd,
+  daemonPid,
+  ffmpegFrameMd5s,
+  parseFrameMd5,
+  ROOT,
+  run,
+  startDaemon,
+  stopDaemon,
+  sysfs,
+  waitFor,
+} from "../../scripts/lib/guest";
 import { decodeKernelMessage, type KernelMessage, MSG_MAX_LEN } from "../../src/protocol/messages";
 
-export const ROOT = join(import.meta.dir, "..", "..");
 export const inVm = process.env.DAEDALUS_VM === "1";
+// Shared with scripts/ (the demo and the benchmark drive the guest too).
+export { connected, DAEMON_LOG, daedalusd, daemonPid, ffmpegFrameMd5s, parseFrameMd5, ROOT, run, startDaemon, stopDaemon, sysfs, waitFor };
 /**
  * DAEDALUS_REDUCED=1 (scripts/test's default for arm64-16k and x86 6.12):
  * the clip matrices keep one case per codec or kind of change; every test
@@ -24,18 +39,9 @@ const reduction = Number(process.env.DAEDALUS_REDUCED ?? 0);
 export const reduced = reduction >= 1;
 export const minimal = reduction >= 2;
 export const BRIDGE = "/dev/daedalus-v4l2";
-export const DAEMON_LOG = "/tmp/daedalusd.log";
-
-export function sysfs(name: string): string {
-  return readFileSync(join(SYSFS_BRIDGE, name), "utf8").trim();
-}
 
 export function counter(name: string): number {
   return Number(sysfs(`statistics/${name}`));
-}
-
-export function connected(): boolean {
-  return sysfs("connected") === "1";
 }
 
 /** The decoder's nodes; throws if the module did not create them. */
@@ -43,15 +49,6 @@ export function nodes(): { video: string; media: string } {
   const n = findNodes();
   if (!n.video || !n.media) throw new Error(`decoder nodes missing: ${JSON.stringify(n)}`);
   return { video: n.video, media: n.media };
-}
-
-/** Polls @cond every 20 ms until it holds or @timeoutMs passes. */
-export async function waitFor(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await Bun.sleep(20);
-  }
 }
 
 /** Whether @proc exits within @ms; the caller decides what to do with one still running. */
@@ -71,16 +68,6 @@ export const DecodeResult = v.object({
   frames: v.array(v.object({ n: v.number(), md5: v.nullable(v.string()), keyframe: v.boolean() })),
 });
 
-/**
- * The daedalusd command line with @args: the executable scripts/vm names in
- * DAEDALUS_DAEMON_EXE (the arm64 guests run the one the packages ship, with
- * the shim it carries), else the sources under bun.
- */
-export function daedalusd(...args: string[]): string[] {
-  const exe = process.env.DAEDALUS_DAEMON_EXE;
-  return exe ? [exe, ...args] : ["bun", join(ROOT, "src/cli.ts"), ...args];
-}
-
 /** `daedalusd decode --json EXTRA... PATH`, unparsed. */
 export function daedalusdDecode(path: string, extra: string[] = []) {
   return run(daedalusd("decode", "--json", ...extra, path), { timeoutMs: 240_000 });
@@ -91,12 +78,6 @@ export function daedalusdDecodeJson(path: string, extra: string[] = []): v.Infer
   const r = daedalusdDecode(path, extra);
   if (r.code !== 0) throw new Error(`daedalusd decode ${path} failed (${r.code}): ${r.err}`);
   return v.parse(DecodeResult, JSON.parse(r.out));
-}
-
-/** Runs a command to completion, returning its exit code and output. */
-export function run(cmd: string[], opts: { timeoutMs?: number } = {}): { code: number; out: string; err: string } {
-  const p = Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe", timeout: opts.timeoutMs ?? 120_000 });
-  return { code: p.exitCode ?? -1, out: p.stdout.toString(), err: p.stderr.toString() };
 }
 
 /**
@@ -146,41 +127,6 @@ export function holdsNode(pid: number, node: string): boolean {
   } catch {
     return false;
   }
-}
-
-export function daemonPid(): number {
-  return Number(sysfs("daemon_pid"));
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Stops the daemon holding the bridge (if any) and waits until it is gone. */
-export async function stopDaemon(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
-  const pid = daemonPid();
-  if (!pid) return;
-  process.kill(pid, signal);
-  await waitFor(`daemon ${pid} to exit`, () => !alive(pid) && daemonPid() === 0);
-}
-
-/** Starts `daedalusd run` in the background, as the VM harness does, and waits for HELLO. */
-export async function startDaemon(args: string[] = []): Promise<number> {
-  const logFile = Bun.file(DAEMON_LOG);
-  const child = Bun.spawn(daedalusd("run", "-v", ...args), {
-    cwd: ROOT,
-    stdin: "ignore",
-    stdout: logFile,
-    stderr: logFile,
-  });
-  child.unref();
-  await waitFor("the daemon to connect", connected, 20_000);
-  return child.pid;
 }
 
 /**
@@ -291,26 +237,6 @@ export function reportCompliance(label: string, out: string) {
 }
 
 export const failLines = (out: string) => out.split("\n").filter((l) => /\bfail:/.test(l)).map((l) => l.trim());
-
-/**
- * The per-frame MD5s ffmpeg's framemd5 muxer prints for `ffmpeg ARGS`
- * (input and decoding options), in output order.
- */
-export function ffmpegFrameMd5s(args: string[], timeoutMs = 240_000): string[] {
-  const r = run(["ffmpeg", "-nostdin", "-v", "error", ...args, "-fps_mode", "passthrough", "-f", "framemd5", "-"], {
-    timeoutMs,
-  });
-  if (r.code !== 0) throw new Error(`ffmpeg ${args.join(" ")} failed: ${r.err}`);
-  return parseFrameMd5(r.out);
-}
-
-/** The per-frame MD5s in the output of ffmpeg's framemd5 muxer. */
-export function parseFrameMd5(out: string): string[] {
-  return out
-    .split("\n")
-    .filter((l) => l && !l.startsWith("#"))
-    .map((l) => l.split(",").at(-1)?.trim() ?? "");
-}
 
 /** MD5s of consecutive @size-byte packed frames; a partial frame at the end shows as its own entry. */
 export function packedFrameMd5s(bytes: Uint8Array, size: number): string[] {

@@ -12,7 +12,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
-import type { Clip } from "../helpers/clips";
+import type { Clip } from "../../scripts/lib/clips";
 import { largeClips } from "../helpers/decode-clips";
 import { connected, counter, daedalusd, ffmpegFrameMd5s, inVm, minimal, packedFrameMd5s, run, startDaemon } from "./helpers";
 

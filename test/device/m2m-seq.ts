@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
-import type { Clip } from "../helpers/clips";
+import type { Clip } from "../../scripts/lib/clips";
 import { seekClip } from "../helpers/decode-clips";
 import { connected, ffmpegFrameMd5s, nodes, run, startDaemon } from "./helpers";
 

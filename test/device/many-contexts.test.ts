@@ -8,7 +8,7 @@
 // all eight are stopped there, the kernel must count eight open contexts;
 // then all eight resume together.
 import { beforeAll, describe, expect, test } from "bun:test";
-import type { Clip } from "../helpers/clips";
+import type { Clip } from "../../scripts/lib/clips";
 import { manyContextClips } from "../helpers/decode-clips";
 import {
   connected,

@@ -6,7 +6,7 @@
 // frame names the queueing it came from; every frame is compared with
 // plain libavcodec's frame of its access unit.
 import { beforeAll, describe, expect, test } from "bun:test";
-import type { Clip } from "../helpers/clips";
+import type { Clip } from "../../scripts/lib/clips";
 import { inVm } from "./helpers";
 import {
   clipPackets,

@@ -7,7 +7,7 @@
 // libavcodec's frame of its access unit. Seek and CAPTURE restarts are in
 // seek.test.ts.
 import { beforeAll, describe, expect, test } from "bun:test";
-import type { Clip } from "../helpers/clips";
+import type { Clip } from "../../scripts/lib/clips";
 import { inVm } from "./helpers";
 import { expected, INIT, picture, type RefFrame, SEQ_TIMEOUT, seq, seqSetup, type Trace } from "./m2m-seq";
 

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import type { Clip, ClipCodec } from "../helpers/clips";
+import type { Clip, ClipCodec } from "../../scripts/lib/clips";
 import { rawChunkClips, streamInput, tenBitStreamClips, v4l2ctlClips } from "../helpers/decode-clips";
 import { readStreamHdr } from "../helpers/stream-hdr";
 import { connected, counter, inVm, minimal, nodes, packedFrameMd5s, reduced, run, startDaemon, trixie } from "./helpers";

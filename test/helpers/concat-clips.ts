@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { type Clip, clipsDir } from "./clips";
+import { type Clip, clipsDir } from "../../scripts/lib/clips";
 
 const IVF_FRAME_HEADER = 12;
 

@@ -2,7 +2,7 @@
 // The clips the device suite decodes through the node. The VM shares the
 // host's root read-only, so scripts/test makes them on the host first
 // (`bun test/helpers/decode-clips.ts`); the suite then finds them cached.
-import { type Clip, type ClipCodec, makeClip } from "./clips";
+import { type Clip, type ClipCodec, makeClip } from "../../scripts/lib/clips";
 import { concatClip } from "./concat-clips";
 import { streamHdr } from "./stream-hdr";
 

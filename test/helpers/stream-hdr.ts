@@ -5,7 +5,7 @@
 // frame) or from an elementary stream split where ffprobe says its
 // packets are (H.264, HEVC, MPEG-2).
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import type { Clip } from "./clips";
+import type { Clip } from "../../scripts/lib/clips";
 
 const MAGIC = 0x72646856;
 

@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // The V4L2 client side of the C shim, for `daedalusd decode`: a file's
-// video stream demuxed by libavformat (c/demux.h) and the decoder node
+// video stream demuxed by libavformat (c/client/demux.h) and the decoder node
 // driven as a stateful decoder client (c/v4l2-client.h). The calls block
 // for at most the timeout they are given; decode is a one-shot command.
 import { FFIType, type Pointer } from "bun:ffi";
 import { chars, defineStruct, readStruct } from "../protocol/layout";
-import { cString } from "./ffmpeg";
+import { cString } from "./load";
 import { cPath, lazyShim, pointerOrNull } from "./load";
 import { SysError } from "./sys";
 
-/** struct dd_demux_info (c/demux.h); the layout test checks it against C. */
+/** struct dd_demux_info (c/client/demux.h); the layout test checks it against C. */
 export const DEMUX_INFO = defineStruct("dd_demux_info", [
   ["codec", "u32"],
   ["width", "u32"],
@@ -22,7 +22,7 @@ export const DEMUX_INFO = defineStruct("dd_demux_info", [
   ["container", chars(32)],
 ]);
 
-/** struct dd_demux_packet (c/demux.h). */
+/** struct dd_demux_packet (c/client/demux.h). */
 export const DEMUX_PACKET = defineStruct("dd_demux_packet", [
   ["data", "u64"],
   ["size", "u32"],
@@ -90,7 +90,7 @@ export interface Packet {
   ptsUs: number | null;
 }
 
-/** A file's video stream, packet by packet (c/demux.h). */
+/** A file's video stream, packet by packet (c/client/demux.h). */
 export class Demuxer {
   readonly info: StreamInfo;
   private handle: Pointer | null;

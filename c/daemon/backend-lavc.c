@@ -14,6 +14,7 @@
  * are dropped.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,14 +56,15 @@ struct dd_backend {
 	int probed, probe_width, probe_height, probe_format;
 
 	/*
-	 * With a parser: the chunk, copied with the zeroed tail FFmpeg may
-	 * read past its end (the client's buffer can end right there), and
-	 * where the recent chunks began in the byte stream, so that every
-	 * frame gets the pts of the chunk it started in (dev-decoder.rst); the
-	 * parser itself gives that pts to the first such frame only.
+	 * The chunk dd_backend_load() copied out of the client's buffer, with
+	 * the zeroed tail FFmpeg may read past its end (the client's buffer
+	 * can end right there). With a parser, also where the recent chunks
+	 * began in the byte stream, so that every frame gets the pts of the
+	 * chunk it started in (dev-decoder.rst); the parser itself gives that
+	 * pts to the first such frame only.
 	 */
 	uint8_t *chunk;
-	size_t chunk_cap;
+	size_t chunk_cap, chunk_len;
 	struct { int64_t offset, pts; } starts[DD_CHUNK_STARTS];
 	unsigned int nstarts;	/* entries written, the newest at (nstarts - 1) % DD_CHUNK_STARTS */
 	int64_t stream_offset;
@@ -249,22 +251,24 @@ static void reset_parser(struct dd_backend *b)
 	b->parser = dd_ff.av_parser_init(b->avctx->codec_id);
 }
 
-/* Copies a chunk for the parser, padded; NULL if out of memory. */
-static const uint8_t *padded_chunk(struct dd_backend *b, const uint8_t *data, size_t len)
+int dd_backend_load(struct dd_backend *b, const uint8_t *data, size_t len)
 {
 	size_t need = len + AV_INPUT_BUFFER_PADDING_SIZE;
 
+	if (len > INT_MAX - AV_INPUT_BUFFER_PADDING_SIZE)
+		return AVERROR(EINVAL);
 	if (need > b->chunk_cap) {
 		uint8_t *p = realloc(b->chunk, need);
 
 		if (!p)
-			return NULL;
+			return AVERROR(ENOMEM);
 		b->chunk = p;
 		b->chunk_cap = need;
 	}
 	memcpy(b->chunk, data, len);
 	memset(b->chunk + len, 0, AV_INPUT_BUFFER_PADDING_SIZE);
-	return b->chunk;
+	b->chunk_len = len;
+	return 0;
 }
 
 static void note_chunk(struct dd_backend *b, size_t len, int64_t pts)
@@ -302,9 +306,10 @@ static int ends_stream(uint32_t codec, uint8_t nal_header)
  * telling. Start codes (00 00 01) never occur inside a NAL unit, so every
  * 01 byte after two zeros starts one; memchr keeps the scan cheap.
  */
-int dd_backend_end_of_stream(struct dd_backend *b, const uint8_t *data, size_t len)
+int dd_backend_end_of_stream(struct dd_backend *b)
 {
-	const uint8_t *p = data, *end = data + len;
+	const uint8_t *data = b->chunk, *p = data, *end = data + b->chunk_len;
+	size_t len = b->chunk_len;
 	int found = 0;
 
 	if (b->codec != DAEDALUS_CODEC_H264 && b->codec != DAEDALUS_CODEC_HEVC)
@@ -437,49 +442,22 @@ static void probe_first_chunk(struct dd_backend *b, const uint8_t *data, size_t 
 	dd_ff.avcodec_free_context(&ctx);
 }
 
-void dd_backend_probe(struct dd_backend *b, const uint8_t *data, size_t len)
+void dd_backend_probe(struct dd_backend *b)
 {
-	if (b->probed || !data || !len)
+	if (b->probed || !b->chunk_len)
 		return;
-	if (!b->parser) {
-		probe_first_frame(b, data, len);
-		return;
-	}
-	data = padded_chunk(b, data, len);
-	if (data)
-		probe_first_chunk(b, data, len);
+	if (!b->parser)
+		probe_first_frame(b, b->chunk, b->chunk_len);
+	else
+		probe_first_chunk(b, b->chunk, b->chunk_len);
 }
 
-int dd_backend_decode(struct dd_backend *b, const uint8_t *data, size_t len, int64_t pts,
-		      dd_emit_fn emit, void *arg)
+/* The loaded chunk through the parser (data NULL: what the parser holds back), packet by packet. */
+static int parse_and_send(struct dd_backend *b, const uint8_t *data, size_t len, int64_t pts,
+			  dd_emit_fn emit, void *arg)
 {
 	int first_error = 0, r;
 
-	if (data && len && b->replay_due)
-		replay(b, emit, arg);
-	if (!b->parser) {
-		if (data) {
-			b->pkt->data = (uint8_t *)data;
-			b->pkt->size = (int)len;
-			b->pkt->pts = pts;
-			r = len ? send_packet(b, b->pkt, emit, arg) : 0;
-			dd_ff.av_packet_unref(b->pkt);
-			return r;
-		}
-		r = send_packet(b, NULL, emit, arg);
-		reset_for_replay(b);
-		return r;
-	}
-
-	if (data && !len)
-		return 0;
-	if (data) {
-		data = padded_chunk(b, data, len);
-		if (!data)
-			return AVERROR(ENOMEM);
-		note_chunk(b, len, pts);
-	}
-	/* A drain is a chunk of length 0 until the parser has nothing left. */
 	for (;;) {
 		uint8_t *out = NULL;
 		int outlen = 0, used;
@@ -502,15 +480,46 @@ int dd_backend_decode(struct dd_backend *b, const uint8_t *data, size_t len, int
 			if (r < 0 && !first_error)
 				first_error = r;
 		}
+		/* A drain is a chunk of length 0 until the parser has nothing left. */
 		if (data ? !len : !outlen)
 			break;
 	}
-	if (!data) {
-		r = send_packet(b, NULL, emit, arg);
-		if (r < 0 && !first_error)
-			first_error = r;
-		reset_for_replay(b);
+	return first_error;
+}
+
+int dd_backend_decode(struct dd_backend *b, int64_t pts, dd_emit_fn emit, void *arg)
+{
+	size_t len = b->chunk_len;
+	int r;
+
+	if (!len)
+		return 0;
+	b->chunk_len = 0;
+	if (b->replay_due)
+		replay(b, emit, arg);
+	if (!b->parser) {
+		b->pkt->data = b->chunk;
+		b->pkt->size = (int)len;
+		b->pkt->pts = pts;
+		r = send_packet(b, b->pkt, emit, arg);
+		dd_ff.av_packet_unref(b->pkt);
+		return r;
 	}
+	note_chunk(b, len, pts);
+	return parse_and_send(b, b->chunk, len, pts, emit, arg);
+}
+
+int dd_backend_drain(struct dd_backend *b, dd_emit_fn emit, void *arg)
+{
+	int first_error = 0, r;
+
+	b->chunk_len = 0;
+	if (b->parser)
+		first_error = parse_and_send(b, NULL, 0, 0, emit, arg);
+	r = send_packet(b, NULL, emit, arg);
+	if (r < 0 && !first_error)
+		first_error = r;
+	reset_for_replay(b);
 	return first_error;
 }
 

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// The decoding contexts of one bridge connection: the kernel's START, JOB,
-// CAPBUF, DRAIN, STOP and CLOSE go to the context's worker. The workers
-// write their JOB_DONE, FRAME, STREAM_INFO and ERROR to the bridge
+// The decoding contexts of one bridge connection, as the daemon's event
+// loop sees them: their lifecycle. A START opens (or restarts) the
+// context's worker and tells the shim's pump which worker now takes the
+// context's JOB, CAPBUF, DRAIN and STOP, which go to it in C without
+// passing through here (c/daemon/context-router.c); a CLOSE closes it. The
+// workers write their JOB_DONE, FRAME, STREAM_INFO and ERROR to the bridge
 // themselves (the kernel checks each); the copies of STREAM_INFO and ERROR
 // they send here are checked and logged.
 import { log } from "../log";
@@ -10,27 +13,28 @@ import {
   decodeWorkerMessage,
   encodeError,
   ErrorCode,
-  type KernelMessage,
+  type ContextMessage,
   MessageSplitter,
   type Start,
   StartFlag,
   type WorkerMessage,
 } from "../protocol/messages";
-import { Decoder, notifyPipe } from "../shim/decoder";
+import { Decoder, type DecoderHandle, notifyPipe } from "../shim/decoder";
 
 const dlog = log.withTag("decode");
 
-export type DecodeMessage = Extract<KernelMessage, { type: "START" | "STOP" | "CLOSE" | "DRAIN" | "JOB" | "CAPBUF" }>;
-
-export interface SessionOptions {
+export interface ContextsOptions {
   bridgeFd: number;
+  /** Decoding threads per context (0: libavcodec decides). */
   threads: number;
   /** Sends a message to the kernel. */
   send: (bytes: Uint8Array) => Promise<void>;
+  /** Tells the pump which worker a START left the context with (null: none). */
+  started: (ctxId: number, worker: DecoderHandle | null) => void;
 }
 
-/** Where the shared worker pipe's messages go: the live connection's sessions. */
-let current: Sessions | undefined;
+/** Where the shared worker pipe's messages go: the live connection's contexts. */
+let current: Contexts | undefined;
 let reading = false;
 
 async function readWorkers(): Promise<void> {
@@ -49,10 +53,10 @@ async function readWorkers(): Promise<void> {
   }
 }
 
-export class Sessions {
+export class Contexts {
   private readonly decoders = new Map<number, Decoder>();
 
-  constructor(private readonly opts: SessionOptions) {
+  constructor(private readonly opts: ContextsOptions) {
     current = this;
     if (!reading) {
       reading = true;
@@ -60,52 +64,36 @@ export class Sessions {
     }
   }
 
-  /** A decoding message from the kernel. */
-  handle(m: DecodeMessage): void {
+  /** A context's START or CLOSE from the kernel. */
+  handle(m: ContextMessage): void {
     const id = m.msg.hdr.ctx_id;
     if (m.type === "START") return this.start(id, m.msg);
-    if (m.type === "CLOSE") {
-      this.decoders.get(id)?.close();
-      this.decoders.delete(id);
-      dlog.debug(`context ${id} closed`);
-      return;
-    }
-    const d = this.decoders.get(id);
-    if (!d) {
-      // The kernel only sends these after START; a failed START leaves none.
-      dlog.debug(`${m.type} for context ${id}, which has no decoder; ignored`);
-      return;
-    }
-    switch (m.type) {
-      case "JOB":
-        return d.job(m.msg.tag, m.msg.index, m.msg.bytesused, m.msg.data_offset, m.msg.timestamp, m.msg.memory);
-      case "CAPBUF": {
-        const c = m.msg;
-        return d.capbuf(c.tag, c.index, c.pixfmt, c.width, c.height, c.bytesperline, c.size, c.memory);
-      }
-      case "DRAIN":
-        return d.drain();
-      case "STOP":
-        return d.stop(m.msg.queue);
-    }
+    this.decoders.get(id)?.close();
+    this.decoders.delete(id);
+    dlog.debug(`context ${id} closed`);
   }
 
+  /** Every START is answered to the pump, which holds the context's messages until then. */
   private start(id: number, m: Start): void {
     const codec = codecNames(1 << m.codec)[0] ?? `codec ${m.codec}`;
     const existing = this.decoders.get(id);
     if (existing) {
       existing.restart(m.codec, m.flags);
       dlog.debug(`context ${id} restarts (${codec}${m.flags & StartFlag.NEW_STREAM ? ", a new stream" : ""})`);
+      this.opts.started(id, existing.handle);
       return;
     }
+    let d: Decoder | undefined;
     try {
-      this.decoders.set(id, Decoder.open(id, m.codec, this.opts.threads, this.opts.bridgeFd));
+      d = Decoder.open(id, m.codec, this.opts.threads, this.opts.bridgeFd);
+      this.decoders.set(id, d);
       dlog.info(`context ${id}: ${codec}${m.width ? ` ${m.width}x${m.height}` : ""}`);
     } catch (err) {
       const why = `cannot start a ${codec} decoder: ${(err as Error).message}`;
       dlog.error(`context ${id}: ${why}`);
       this.opts.send(encodeError(id, ErrorCode.INTERNAL, why)).catch(() => {});
     }
+    this.opts.started(id, d?.handle ?? null);
   }
 
   /** A checked copy of what a worker told the kernel, for the log. */
@@ -125,7 +113,7 @@ export class Sessions {
     }
   }
 
-  /** The connection is gone: every worker stops. */
+  /** The connection is gone, its pump stopped: every worker stops. */
   closeAll(): void {
     for (const d of this.decoders.values()) d.close();
     this.decoders.clear();

@@ -1,20 +1,25 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * The bridge pump: a thread that waits on /dev/daedalus-v4l2 and copies each
- * whole message it reads into a pipe, which the daemon's event loop reads
- * as a stream. bun:ffi calls are synchronous, so a blocking read in
- * JavaScript would stop every timer and signal handler; this keeps the
- * waiting in C. The thread never calls into JavaScript.
+ * The bridge pump: a thread that waits on /dev/daedalus-v4l2 and reads its
+ * messages. Those about a context's buffers (JOB, CAPBUF, DRAIN, STOP) go
+ * straight to the context's worker (context-router.c); the rest (the
+ * device's own, and each context's START and CLOSE) are copied into a pipe,
+ * which the daemon's event loop reads as a stream. bun:ffi calls are
+ * synchronous, so a blocking read in JavaScript would stop every timer and
+ * signal handler; this keeps the waiting in C, and the per-frame path out
+ * of JavaScript. The thread never calls into JavaScript.
  *
  * The pipe carries messages back to back; each starts with its header,
  * whose length field lets the reader split them again. When the bridge
- * fails (or the pump is stopped) the write end closes: the reader sees EOF.
+ * fails, a message is malformed, or the pump is stopped, the write end
+ * closes: the reader sees EOF, and dd_pump_stop() says why.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -22,13 +27,16 @@
 #include <linux/daedalus-v4l2.h>
 
 #include "bridge-pump.h"
+#include "context-router.h"
 
 struct dd_pump {
 	int dev_fd;
 	int pipe_w;
 	int stop_fd;
 	pthread_t thread;
-	int error;	/* why the thread ended: 0 if stopped, else -errno */
+	struct dd_router router;
+	int error;		/* why the thread ended: 0 if stopped, else -errno */
+	char fault[160];	/* what was wrong with a malformed message (-EPROTO) */
 };
 
 /* Waits for @events on @fd, or for the stop request: 1 ready, 0 stop, -errno. */
@@ -84,9 +92,18 @@ static void *pump_main(void *arg)
 		ssize_t n = read(p->dev_fd, buf, sizeof(buf));
 
 		if (n > 0) {
-			r = pump_put(p, buf, (size_t)n);
-			if (r <= 0)
+			enum dd_route_result res = dd_router_take(&p->router, buf, (size_t)n,
+								  p->fault, sizeof(p->fault));
+
+			if (res == DD_ROUTE_FAULT) {
+				r = -EPROTO;
 				break;
+			}
+			if (res == DD_ROUTE_FORWARD) {
+				r = pump_put(p, buf, (size_t)n);
+				if (r <= 0)
+					break;
+			}
 			continue;
 		}
 		if (n == 0) {
@@ -127,6 +144,7 @@ DD_EXPORT struct dd_pump *dd_pump_start(int dev_fd, int32_t *out_read_fd)
 		return NULL;
 	}
 	p->dev_fd = dev_fd;
+	dd_router_init(&p->router);
 	p->stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (p->stop_fd < 0) {
 		err = -errno;
@@ -152,18 +170,35 @@ DD_EXPORT struct dd_pump *dd_pump_start(int dev_fd, int32_t *out_read_fd)
 err_stop:
 	close(p->stop_fd);
 err_free:
+	dd_router_destroy(&p->router);
 	free(p);
 	*out_read_fd = err;
 	return NULL;
 }
 
 /**
+ * dd_pump_started() - the event loop handled a context's START
+ * @p: the pump
+ * @ctx_id: the context
+ * @d: its worker from now on, or NULL if none could be started
+ *
+ * Return: 0, or -ENOENT if the context was closed meanwhile.
+ */
+DD_EXPORT int dd_pump_started(struct dd_pump *p, uint32_t ctx_id, struct dd_decoder *d)
+{
+	return dd_router_started(&p->router, ctx_id, d);
+}
+
+/**
  * dd_pump_stop() - stop the thread and free the pump
  * @p: from dd_pump_start()
+ * @why: receives what was wrong when it ended with -EPROTO
+ * @whylen: its size
  *
+ * The workers stay the caller's to close, after this.
  * Return: 0 if the pump was still running, else why it had ended (-errno).
  */
-DD_EXPORT int dd_pump_stop(struct dd_pump *p)
+DD_EXPORT int dd_pump_stop(struct dd_pump *p, char *why, int whylen)
 {
 	uint64_t one = 1;
 	int error;
@@ -173,7 +208,10 @@ DD_EXPORT int dd_pump_stop(struct dd_pump *p)
 	}
 	pthread_join(p->thread, NULL);
 	error = p->error;
+	if (whylen > 0)
+		snprintf(why, (size_t)whylen, "%s", error == -EPROTO ? p->fault : "");
 	close(p->stop_fd);
+	dd_router_destroy(&p->router);
 	free(p);
 	return error;
 }

@@ -25,7 +25,7 @@
 /* vb2 never has more buffers per queue. */
 #define DD_MAX_BUFFERS		64
 /* Frame buffers are laid out in whole macroblocks, as the kernel rounds them. */
-#define DD_ALIGN(x)		(((x) + 15u) & ~15u)
+#define DD_ALIGN(x)		(((x) + DAEDALUS_FRAME_ALIGN - 1u) & ~(DAEDALUS_FRAME_ALIGN - 1u))
 
 enum cmd_type { CMD_JOB, CMD_DRAIN, CMD_STOP_OUTPUT, CMD_RESTART };
 
@@ -253,7 +253,7 @@ static void send_stream_info(struct dd_decoder *d, const struct stream_info *si)
 	int min = dd_backend_delay(d->backend) + 2;
 
 	/* Enough frame buffers that the decoder never waits on the client's last few. */
-	m.min_buffers = (uint32_t)(min < 2 ? 2 : min > 32 ? 32 : min);
+	m.min_buffers = (uint32_t)(min < 2 ? 2 : min > DAEDALUS_MAX_MIN_BUFFERS ? DAEDALUS_MAX_MIN_BUFFERS : min);
 	hdr_init(&m.hdr, DAEDALUS_MSG_STREAM_INFO, sizeof(m), d->ctx_id);
 	/* The kernel takes every frame buffer back in answer: none is ours until then. */
 	pthread_mutex_lock(&d->lock);
@@ -526,16 +526,15 @@ static void announce_early(struct dd_decoder *d)
 static void do_drain(struct dd_decoder *d, uint32_t gen, uint32_t last_flags)
 {
 	if (d->backend && !d->failed)
-		dd_backend_decode(d->backend, NULL, 0, 0, emit_frame, d);
+		dd_backend_drain(d->backend, emit_frame, d);
 	deliver(d, gen, last_flags);
 }
 
 static void do_job(struct dd_decoder *d, const struct cmd *c)
 {
 	struct dd_bufmap *m;
-	uint32_t flags = 0;
+	bool eos, returned;
 	int err = 0, r;
-	bool eos;
 
 	if (d->failed || !d->backend) {
 		send_job_done(d, c->tag, c->index, DAEDALUS_JOB_ERROR);
@@ -553,20 +552,36 @@ static void do_job(struct dd_decoder *d, const struct cmd *c)
 		return;
 	}
 	dd_bufmap_sync(m, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
-	eos = dd_backend_end_of_stream(d->backend, m->addr + c->data_offset, c->bytesused);
-	dd_backend_probe(d->backend, m->addr + c->data_offset, c->bytesused);
+	r = dd_backend_load(d->backend, m->addr + c->data_offset, c->bytesused);
+	dd_bufmap_sync(m, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+	if (r < 0) {
+		send_job_done(d, c->tag, c->index, DAEDALUS_JOB_ERROR);
+		return;
+	}
+	eos = dd_backend_end_of_stream(d->backend);
+	dd_backend_probe(d->backend);
 	announce_early(d);
+	/*
+	 * The bitstream is copied: once the client knows the stream's format,
+	 * its buffer goes back before the decode, as a hardware decoder's does
+	 * once the bytes are in. FFmpeg's wrapper queues one buffer each time
+	 * it wakes, so the next chunk is then here by the time this one is
+	 * decoded, and libavcodec's threads do not wait for the round trip.
+	 * Before that the buffer waits, so that the source change event comes
+	 * before the buffer that completed the headers. Decoding errors from
+	 * then on show on the frames (libavcodec flags the damaged ones).
+	 */
+	returned = d->info_sent;
+	if (returned)
+		send_job_done(d, c->tag, c->index, 0);
 	d->early = true;
 	d->early_gen = c->out_gen;
-	r = dd_backend_decode(d->backend, m->addr + c->data_offset, c->bytesused, c->timestamp,
-			      emit_frame, d);
+	r = dd_backend_decode(d->backend, c->timestamp, emit_frame, d);
 	d->early = false;
-	dd_bufmap_sync(m, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
-	if (r < 0)
-		flags |= DAEDALUS_JOB_ERROR;
-	/* The event goes out before the buffer that completed the headers comes back. */
-	announce_early(d);
-	send_job_done(d, c->tag, c->index, flags);
+	if (!returned) {
+		announce_early(d);
+		send_job_done(d, c->tag, c->index, r < 0 ? DAEDALUS_JOB_ERROR : 0);
+	}
 	deliver(d, c->out_gen, 0);
 	/*
 	 * dev-decoder.rst, End of Stream: the marking drains as STOP would.
@@ -744,9 +759,9 @@ DD_EXPORT struct dd_decoder *dd_decoder_open(uint32_t ctx_id, uint32_t codec, in
 	return d;
 }
 
-DD_EXPORT int dd_decoder_job(struct dd_decoder *d, uint32_t tag, uint32_t index,
-			     uint32_t bytesused, uint32_t data_offset, int64_t timestamp,
-			     uint32_t memory)
+int dd_decoder_job(struct dd_decoder *d, uint32_t tag, uint32_t index,
+		   uint32_t bytesused, uint32_t data_offset, int64_t timestamp,
+		   uint32_t memory)
 {
 	return enqueue(d, CMD_JOB, &(struct cmd){ .tag = tag, .index = index,
 						   .bytesused = bytesused,
@@ -754,9 +769,9 @@ DD_EXPORT int dd_decoder_job(struct dd_decoder *d, uint32_t tag, uint32_t index,
 						   .timestamp = timestamp, .memory = memory });
 }
 
-DD_EXPORT int dd_decoder_capbuf(struct dd_decoder *d, uint32_t tag, uint32_t index,
-				uint32_t pixfmt, uint32_t width, uint32_t height,
-				uint32_t bytesperline, uint32_t size, uint32_t memory)
+int dd_decoder_capbuf(struct dd_decoder *d, uint32_t tag, uint32_t index,
+		      uint32_t pixfmt, uint32_t width, uint32_t height,
+		      uint32_t bytesperline, uint32_t size, uint32_t memory)
 {
 	int ret = 0;
 
@@ -774,12 +789,12 @@ DD_EXPORT int dd_decoder_capbuf(struct dd_decoder *d, uint32_t tag, uint32_t ind
 	return ret;
 }
 
-DD_EXPORT int dd_decoder_drain(struct dd_decoder *d)
+int dd_decoder_drain(struct dd_decoder *d)
 {
 	return enqueue(d, CMD_DRAIN, NULL);
 }
 
-DD_EXPORT int dd_decoder_stop(struct dd_decoder *d, uint32_t queue)
+int dd_decoder_stop(struct dd_decoder *d, uint32_t queue)
 {
 	if (queue == DAEDALUS_QUEUE_OUTPUT)
 		return enqueue(d, CMD_STOP_OUTPUT, NULL);

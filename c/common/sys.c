@@ -9,9 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
-#include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "sys.h"
@@ -72,24 +70,6 @@ DD_EXPORT int dd_ioctl(int fd, unsigned long request, void *arg)
 		r = ioctl(fd, request, arg);
 	while (r < 0 && errno == EINTR);
 	return r < 0 ? -errno : r;
-}
-
-/* Returns the mapping, or a negative errno cast to a pointer (-4095..-1). */
-DD_EXPORT void *dd_mmap(int fd, int64_t len, int prot, int64_t offset)
-{
-	void *p = mmap(NULL, (size_t)len, prot, MAP_SHARED, fd, (off_t)offset);
-
-	return p == MAP_FAILED ? (void *)(intptr_t)-errno : p;
-}
-
-DD_EXPORT int dd_munmap(void *addr, int64_t len)
-{
-	return munmap(addr, (size_t)len) < 0 ? -errno : 0;
-}
-
-DD_EXPORT const char *dd_strerror(int err)
-{
-	return strerror(err < 0 ? -err : err);
 }
 
 /* A close-on-exec pipe: fds[0] to read, fds[1] to write. 0 or -errno. */

@@ -13,9 +13,6 @@ DD_EXPORT int64_t dd_read(int fd, void *buf, int64_t len);
 DD_EXPORT int64_t dd_write(int fd, const void *buf, int64_t len);
 DD_EXPORT int dd_poll(int fd, int events, int timeout_ms);
 DD_EXPORT int dd_ioctl(int fd, unsigned long request, void *arg);
-DD_EXPORT void *dd_mmap(int fd, int64_t len, int prot, int64_t offset);
-DD_EXPORT int dd_munmap(void *addr, int64_t len);
-DD_EXPORT const char *dd_strerror(int err);
 DD_EXPORT int dd_pipe(int32_t *fds);
 
 #endif

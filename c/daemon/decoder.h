@@ -11,7 +11,9 @@
  * Calls mirror the kernel's messages and return at once: work is queued in
  * order (jobs, drains, STOPs of OUTPUT), except frame buffers and STOPs of
  * CAPTURE, which take effect immediately so that a worker waiting for a
- * frame buffer can be given one or told to give up.
+ * frame buffer can be given one or told to give up. The daemon's event
+ * loop opens, restarts and closes workers (DD_EXPORT); the bridge pump's
+ * router (context-router.c) hands them the rest.
  */
 #ifndef DAEDALUS_DECODER_H
 #define DAEDALUS_DECODER_H
@@ -33,20 +35,20 @@ DD_EXPORT struct dd_decoder *dd_decoder_open(uint32_t ctx_id, uint32_t codec, in
 					     int bridge_fd, int notify_fd, char *err, int errlen);
 
 /* A JOB message's fields: decode this bitstream buffer. */
-DD_EXPORT int dd_decoder_job(struct dd_decoder *d, uint32_t tag, uint32_t index,
-			     uint32_t bytesused, uint32_t data_offset, int64_t timestamp,
-			     uint32_t memory);
+int dd_decoder_job(struct dd_decoder *d, uint32_t tag, uint32_t index,
+		   uint32_t bytesused, uint32_t data_offset, int64_t timestamp,
+		   uint32_t memory);
 
 /* A CAPBUF message's fields: a frame buffer to fill. */
-DD_EXPORT int dd_decoder_capbuf(struct dd_decoder *d, uint32_t tag, uint32_t index,
-				uint32_t pixfmt, uint32_t width, uint32_t height,
-				uint32_t bytesperline, uint32_t size, uint32_t memory);
+int dd_decoder_capbuf(struct dd_decoder *d, uint32_t tag, uint32_t index,
+		      uint32_t pixfmt, uint32_t width, uint32_t height,
+		      uint32_t bytesperline, uint32_t size, uint32_t memory);
 
 /* DRAIN: emit every frame; the last one (or an empty buffer) is flagged LAST. */
-DD_EXPORT int dd_decoder_drain(struct dd_decoder *d);
+int dd_decoder_drain(struct dd_decoder *d);
 
 /* STOP of DAEDALUS_QUEUE_OUTPUT (a seek) or DAEDALUS_QUEUE_CAPTURE. */
-DD_EXPORT int dd_decoder_stop(struct dd_decoder *d, uint32_t queue);
+int dd_decoder_stop(struct dd_decoder *d, uint32_t queue);
 
 /*
  * START again after a STOP of OUTPUT; a new codec, or flags with

@@ -8,7 +8,7 @@
 // -f framemd5 -` (p010le for P010, yuv420p for YU12) prints the same
 // digests for plain libavcodec: the two can be compared line by line.
 import { writeSync } from "node:fs";
-import { BufFlag, Demuxer, type FrameFormat, type Packet, type StreamInfo, V4l2Client } from "../shim/client";
+import { BufFlag, Demuxer, type FrameFormat, type Packet, type StreamInfo, V4l2Client } from "../shim/v4l2-client";
 
 export interface DecodeOptions {
   /** The decoder node, e.g. /dev/video0. */

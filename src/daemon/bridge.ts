@@ -3,13 +3,17 @@
 // kernel's PINGs, and when the bridge goes away (module unloaded, another
 // daemon holding it, a protocol fault) open it again with backoff.
 //
-// The bridge fd is non-blocking and read by the shim's pump thread; its
-// messages arrive here through a pipe read as a stream, so the event loop
-// never waits in a system call.
-import { type DecodeMessage, Sessions } from "../decode/sessions";
+// The bridge fd is non-blocking and read by the shim's pump thread, which
+// hands each context's buffer messages to its worker in C; the rest arrive
+// here through a pipe read as a stream, so the event loop never waits in a
+// system call. What is done with a context's START and CLOSE is the
+// business of the handler the caller gives (daemon/contexts.ts).
+import type { Pointer } from "bun:ffi";
+import { constants } from "node:os";
 import { log } from "../log";
 import {
   codecNames,
+  type ContextMessage,
   decodeKernelMessage,
   encodeHello,
   encodePing,
@@ -22,18 +26,36 @@ import {
 } from "../protocol/messages";
 import * as sys from "../shim/sys";
 
+/** What a connection offers the handler of its contexts. */
+export interface BridgeLink {
+  /** The open bridge, for the workers to write their replies to. */
+  readonly fd: number;
+  /** Sends one message to the kernel. */
+  send(bytes: Uint8Array): Promise<void>;
+  /** After a START: which worker (null: none) takes the context's messages from now on. */
+  started(ctxId: number, worker: Pointer | null): void;
+}
+
+/** The contexts of one connection: their START and CLOSE. */
+export interface ContextHandler {
+  handle(m: ContextMessage): void;
+  /** The connection is gone and its pump stopped. */
+  closeAll(): void;
+}
+
 export interface BridgeOptions {
   path: string;
   hello: HelloFields;
   reconnect: { initialMs: number; maxMs: number };
   /** How long the kernel may take to answer HELLO. */
   helloTimeoutMs?: number;
-  /** Decoding threads per context (0: libavcodec decides). */
-  threads: number;
+  /** Makes the handler of a new connection's contexts. */
+  contexts: (link: BridgeLink) => ContextHandler;
   onConnected?: (welcome: Welcome) => void;
 }
 
 const blog = log.withTag("bridge");
+const { ENOENT } = constants.errno;
 
 /** Resolves after @ms, or at once when @signal aborts. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -68,13 +90,26 @@ function explainOpenError(path: string, err: unknown): string {
 class Connection {
   private seq = 0;
   private welcome: PromiseWithResolvers<Welcome> = Promise.withResolvers<Welcome>();
-  private readonly sessions: Sessions;
+  private readonly contexts: ContextHandler;
+  /** The running pump, while it runs. */
+  private pump: sys.Pump | undefined;
 
   constructor(
     readonly fd: number,
     private readonly opts: BridgeOptions,
   ) {
-    this.sessions = new Sessions({ bridgeFd: fd, threads: opts.threads, send: (b) => this.send(b) });
+    this.contexts = opts.contexts({
+      fd,
+      send: (b) => this.send(b),
+      started: (ctxId, worker) => this.started(ctxId, worker),
+    });
+  }
+
+  private started(ctxId: number, worker: Pointer | null): void {
+    if (!this.pump) return; // stopped: the workers are being closed
+    const r = sys.pumpStarted(this.pump, ctxId, worker);
+    // ENOENT: closed meanwhile; its CLOSE follows and closes the worker.
+    if (r < 0 && -r !== ENOENT) throw new sys.SysError(`context ${ctxId}: hand its messages to its worker`, r);
   }
 
   /** Sends one message; waits out a full kernel queue briefly. */
@@ -99,23 +134,27 @@ class Connection {
       case "PONG":
         blog.debug(`unsolicited PONG seq ${m.msg.hdr.seq}`);
         return undefined;
-      default:
-        this.sessions.handle(m as DecodeMessage);
+      case "START":
+      case "CLOSE":
+        this.contexts.handle(m);
         return undefined;
+      default:
+        // The pump hands every other context message to its worker.
+        throw new ProtocolError(`the pump passed on a ${m.type}`);
     }
   }
 
   /** Serves until the bridge fails or @signal aborts; throws on faults. */
   async serve(signal: AbortSignal): Promise<void> {
     const pump = sys.pumpStart(this.fd);
-    const stop = () => sys.pumpStop(pump);
-    let stopped = false;
-    const onAbort = () => {
-      if (!stopped) {
-        stopped = true;
-        stop();
-      }
+    this.pump = pump;
+    let ended: { error: number; why: string } | undefined;
+    const stop = () => {
+      this.pump = undefined;
+      ended ??= sys.pumpStop(pump);
+      return ended;
     };
+    const onAbort = () => stop();
     signal.addEventListener("abort", onAbort, { once: true });
     const timeout = setTimeout(
       () => this.welcome.reject(new ProtocolError("no WELCOME in answer to HELLO")),
@@ -148,16 +187,18 @@ class Connection {
       failure = err;
     } finally {
       clearTimeout(timeout);
-      this.sessions.closeAll();
       signal.removeEventListener("abort", onAbort);
-      const why = stopped ? 0 : stop();
-      stopped = true;
+      // The pump first: it hands messages to the workers closed next.
+      const end = stop();
+      this.contexts.closeAll();
       try {
         sys.close(pump.readFd);
       } catch {
         // The stream may have closed it already.
       }
-      if (!failure && why < 0 && !signal.aborted) failure = new sys.SysError("bridge read", why);
+      if (!failure && end.error < 0 && !signal.aborted) {
+        failure = end.why ? new ProtocolError(end.why) : new sys.SysError("bridge read", end.error);
+      }
     }
     if (failure && !signal.aborted) throw failure;
   }
