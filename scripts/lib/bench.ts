@@ -12,8 +12,8 @@
 // median over the rounds is the figure reported, with the spread beside it.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Clip, makeClip } from "../../test/helpers/clips";
-import { startDaemon, stopDaemon } from "../../test/device/helpers";
+import { type Clip, makeClip } from "./clips";
+import { startDaemon, stopDaemon } from "./guest";
 
 const THREADS = Number(process.env.DAEDALUS_BENCH_THREADS ?? 2);
 const FRAMES = Number(process.env.DAEDALUS_BENCH_FRAMES ?? 120);
@@ -29,19 +29,28 @@ function clips(): { name: string; clip: Clip; decoder: string }[] {
   ];
 }
 
-/** CPU seconds the daemon has used so far (user + system). */
-function daemonCpu(): number {
+/** CPU seconds, in user space and in the kernel. */
+interface Cpu {
+  user: number;
+  system: number;
+}
+
+/** CPU seconds the daemon has used so far. */
+function daemonCpu(): Cpu {
   const pid = readFileSync("/sys/class/misc/daedalus-v4l2/daemon_pid", "utf8").trim();
   // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_S;
+  return { user: Number(fields[11]) / TICKS_PER_S, system: Number(fields[12]) / TICKS_PER_S };
 }
 
 interface Timing {
   seconds: number;
   /** CPU seconds of ffmpeg plus, through the node, the daemon's. */
   cpu: number;
+  /** Where that CPU went: ffmpeg's and the daemon's, each in user space and in the kernel. */
+  ffmpeg: Cpu;
+  daemon: Cpu;
 }
 
 function ffmpegArgs(clip: Clip, decoder?: string): string[] {
@@ -54,19 +63,24 @@ function ffmpegArgs(clip: Clip, decoder?: string): string[] {
 /** One ffmpeg decode of the clip to the null muxer. */
 function time(clip: Clip, decoder?: string): Timing {
   const args = ffmpegArgs(clip, decoder);
-  const daemon0 = decoder ? daemonCpu() : 0;
+  const none = { user: 0, system: 0 };
+  const daemon0 = decoder ? daemonCpu() : none;
   const t0 = Bun.nanoseconds();
   const r = Bun.spawnSync(args, { stdout: "ignore", stderr: "pipe" });
   const seconds = (Bun.nanoseconds() - t0) / 1e9;
   if (!r.success) throw new Error(`${args.join(" ")} failed: ${r.stderr}`);
-  const daemon = decoder ? daemonCpu() - daemon0 : 0;
-  return { seconds, cpu: Number(r.resourceUsage.cpuTime.total) / 1e6 + daemon };
+  const daemon1 = decoder ? daemonCpu() : none;
+  const daemon = { user: daemon1.user - daemon0.user, system: daemon1.system - daemon0.system };
+  const usage = r.resourceUsage.cpuTime;
+  const ffmpeg = { user: Number(usage.user) / 1e6, system: Number(usage.system) / 1e6 };
+  return { seconds, cpu: ffmpeg.user + ffmpeg.system + daemon.user + daemon.system, ffmpeg, daemon };
 }
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  const at = (i: number) => s[i] ?? Number.NaN;
+  return s.length % 2 ? at(m) : (at(m - 1) + at(m)) / 2;
 }
 
 /** Restarts the daemon decoding with @threads threads per context. */
@@ -113,7 +127,8 @@ async function run(): Promise<void> {
     time(clip, decoder); // warm-up: page cache, first module and library use
     const rounds = Array.from({ length: ROUNDS }, () => ({ node: time(clip, decoder), plain: time(clip) }));
     const ratios = rounds.map((r) => r.plain.seconds / r.node.seconds);
-    const perFrameMs = (t: Timing) => (t.cpu / clip.frames) * 1000;
+    const msPerFrame = (seconds: number) => (seconds / clip.frames) * 1000;
+    const perFrameMs = (t: Timing) => msPerFrame(t.cpu);
     return {
       clip: name,
       frames: clip.frames,
@@ -126,6 +141,17 @@ async function run(): Promise<void> {
       ratio_max: Math.max(...ratios),
       node_cpu_ms_per_frame: median(rounds.map((r) => perFrameMs(r.node))),
       libavcodec_cpu_ms_per_frame: median(rounds.map((r) => perFrameMs(r.plain))),
+      // The node's CPU by where it went, for a profile of the per-frame trip.
+      node_cpu_split_ms_per_frame: {
+        ffmpeg_user: median(rounds.map((r) => msPerFrame(r.node.ffmpeg.user))),
+        ffmpeg_system: median(rounds.map((r) => msPerFrame(r.node.ffmpeg.system))),
+        daemon_user: median(rounds.map((r) => msPerFrame(r.node.daemon.user))),
+        daemon_system: median(rounds.map((r) => msPerFrame(r.node.daemon.system))),
+      },
+      libavcodec_cpu_split_ms_per_frame: {
+        user: median(rounds.map((r) => msPerFrame(r.plain.ffmpeg.user))),
+        system: median(rounds.map((r) => msPerFrame(r.plain.ffmpeg.system))),
+      },
     };
   });
   console.log(`bench on ${kernel} (TCG guest, ${THREADS} decoding threads, median of ${ROUNDS} paired rounds)`);
@@ -135,6 +161,16 @@ async function run(): Promise<void> {
       `${r.clip.padEnd(16)}  ${String(r.frames).padStart(6)}  ${r.node_fps.toFixed(1).padStart(8)}  ` +
         `${r.libavcodec_fps.toFixed(1).padStart(14)}  ${r.ratio.toFixed(2)} (${r.ratio_min.toFixed(2)}-${r.ratio_max.toFixed(2)})` +
         `   ${r.node_cpu_ms_per_frame.toFixed(1).padStart(6)} / ${r.libavcodec_cpu_ms_per_frame.toFixed(1)}`,
+    );
+  }
+  console.log("node CPU ms/frame by where it went (ffmpeg user + system, daemon user + system; libavcodec user + system)");
+  for (const r of rows) {
+    const n = r.node_cpu_split_ms_per_frame;
+    const p = r.libavcodec_cpu_split_ms_per_frame;
+    const f = (x: number) => x.toFixed(2);
+    console.log(
+      `${r.clip.padEnd(16)}  ffmpeg ${f(n.ffmpeg_user)} + ${f(n.ffmpeg_system)}, daemon ${f(n.daemon_user)} + ${f(n.daemon_system)}; ` +
+        `libavcodec ${f(p.user)} + ${f(p.system)}`,
     );
   }
   const first = clips()[0];
