@@ -95,14 +95,20 @@ describe.skipIf(!inVm)("the daemon dies mid-stream", () => {
    * Waits until all of them stream; fails with the client's stderr if one
    * exits first (it would otherwise show only as a timeout).
    */
-  async function streaming(cs: ReturnType<typeof clients>, jobsBefore: number): Promise<void> {
+  async function streaming(cs: ReturnType<typeof clients>, jobsBefore: number, round: number): Promise<void> {
+    const started = Date.now();
     const exited = () => cs.find((c) => c.proc.exitCode !== null);
     await waitFor("the clients to stream", () => !!exited() || (counter("jobs") >= jobsBefore + 12 && liveContexts() >= cs.length), 120_000);
     const gone = exited();
     if (!gone) return;
+    // What each client and the daemon were doing, for the report.
+    const states = cs.map((c) => `${c.name}: ${c.proc.exitCode !== null ? `exited ${c.proc.exitCode}` : threadStates(c.proc.pid)}`).join("; ");
+    const daemon = threadStates(daemonPid());
     for (const c of cs) c.proc.kill("SIGKILL");
     const err = await new Response(gone.proc.stderr).text();
-    throw new Error(`${gone.name} exited with ${gone.proc.exitCode} before the daemon was killed: ${err.trim()}`);
+    throw new Error(`round ${round + 1}: ${gone.name} exited with ${gone.proc.exitCode} ${Date.now() - started} ms after ` +
+      `the clients started, before the daemon was killed (jobs ${counter("jobs") - jobsBefore}, frames ${counter("frames")}, ` +
+      `live contexts ${liveContexts()}; the clients: ${states}; the daemon's threads: ${daemon}): ${err.trim()}`);
   }
 
   afterAll(async () => {
@@ -125,7 +131,7 @@ describe.skipIf(!inVm)("the daemon dies mid-stream", () => {
         kinds = cs.length;
         // Every client is streaming by the time the jobs counter has moved by
         // a few; then die anywhere from at once to well into the stream.
-        await streaming(cs, jobs);
+        await streaming(cs, jobs, round);
         await Bun.sleep(rnd(1500));
         const killed = Date.now();
         process.kill(daemonPid(), "SIGKILL");
