@@ -101,12 +101,13 @@ describe.skipIf(!inVm)("the daemon dies mid-stream", () => {
     await waitFor("the clients to stream", () => !!exited() || (counter("jobs") >= jobsBefore + 12 && liveContexts() >= cs.length), 120_000);
     const gone = exited();
     if (!gone) return;
+    const after = Date.now() - started;
     // What each client and the daemon were doing, for the report.
     const states = cs.map((c) => `${c.name}: ${c.proc.exitCode !== null ? `exited ${c.proc.exitCode}` : threadStates(c.proc.pid)}`).join("; ");
     const daemon = threadStates(daemonPid());
     for (const c of cs) c.proc.kill("SIGKILL");
     const err = await new Response(gone.proc.stderr).text();
-    throw new Error(`round ${round + 1}: ${gone.name} exited with ${gone.proc.exitCode} ${Date.now() - started} ms after ` +
+    throw new Error(`round ${round + 1}: ${gone.name} exited with ${gone.proc.exitCode} ${after} ms after ` +
       `the clients started, before the daemon was killed (jobs ${counter("jobs") - jobsBefore}, frames ${counter("frames")}, ` +
       `live contexts ${liveContexts()}; the clients: ${states}; the daemon's threads: ${daemon}): ${err.trim()}`);
   }
