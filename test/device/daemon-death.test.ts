@@ -14,6 +14,13 @@
 // draining, and stops only on the DQBUF that fails. So the first poll after
 // the failure says POLLERR and later ones say ready.
 //
+// v4l2-ctl starts once the other three have mapped their buffers: it gives
+// up on a stream whose next buffer takes longer than its fixed 2 s select()
+// timeout, and under TCG the others' start-up (ffmpeg's dynamic linking
+// alone costs over a second of CPU) could starve it that long before the
+// daemon was even killed. (Starting all four one by one lets the first
+// finish its clip before the last streams.)
+//
 // DAEDALUS_DAEMON_KILLS sets the rounds (default 10; the issue's 50 by hand).
 import { afterAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
@@ -27,6 +34,7 @@ import {
   ffmpegFrameMd5s,
   inVm,
   liveContexts,
+  mapsNode,
   nodes,
   seededRandom,
   startDaemon,
@@ -46,17 +54,26 @@ const JOB_TIMEOUT_MS = 5000;
 describe.skipIf(!inVm)("the daemon dies mid-stream", () => {
   const { long, raw, check } = robustnessClips();
 
-  /** The clients, each decoding until stopped or failed. */
-  function clients() {
-    const spawn = (name: string, cmd: string[]) => ({ name, proc: Bun.spawn(cmd, { stdout: "ignore", stderr: "pipe" }) });
+  /** The clients' command lines, in the order they start; each decodes until stopped or failed. */
+  function commands(): [string, string[]][] {
     return [
-      spawn("v4l2-ctl", ["v4l2-ctl", "-d", nodes().video, "--set-fmt-video-out", "pixelformat=H264",
-        "--stream-out-mmap", "--stream-mmap", "--stream-from", raw.path, "--stream-loop", "--stream-to", "/dev/null"]),
-      spawn("gstreamer", ["gst-launch-1.0", "-q", "filesrc", `location=${long.path}`, "!", "qtdemux", "!", "h264parse",
-        "!", "v4l2h264dec", "!", "fakesink"]),
-      spawn("ffmpeg", ["ffmpeg", "-nostdin", "-v", "error", "-c:v", "h264_v4l2m2m", "-i", long.path, "-f", "null", "-"]),
-      spawn("daedalusd decode", daedalusd("decode", long.path, "--json")),
+      ["gstreamer", ["gst-launch-1.0", "-q", "filesrc", `location=${long.path}`, "!", "qtdemux", "!", "h264parse",
+        "!", "v4l2h264dec", "!", "fakesink"]],
+      ["ffmpeg", ["ffmpeg", "-nostdin", "-v", "error", "-c:v", "h264_v4l2m2m", "-i", long.path, "-f", "null", "-"]],
+      ["daedalusd decode", daedalusd("decode", long.path, "--json")],
+      ["v4l2-ctl", ["v4l2-ctl", "-d", nodes().video, "--set-fmt-video-out", "pixelformat=H264",
+        "--stream-out-mmap", "--stream-mmap", "--stream-from", raw.path, "--stream-loop", "--stream-to", "/dev/null"]],
     ];
+  }
+
+  function spawn(name: string, cmd: string[]) {
+    return { name, proc: Bun.spawn(cmd, { stdout: "ignore", stderr: "pipe" }) };
+  }
+  type Client = ReturnType<typeof spawn>;
+
+  /** Every client at once: for a stopped daemon, where none of them can get far. */
+  function clients(): Client[] {
+    return commands().map(([name, cmd]) => spawn(name, cmd));
   }
 
   /** "tid comm state wchan" of every thread of @pid. */
@@ -75,7 +92,7 @@ describe.skipIf(!inVm)("the daemon dies mid-stream", () => {
   }
 
   /** Waits for each client's exit; returns how long after @since each took, or throws naming the one that hung. */
-  async function exits(cs: ReturnType<typeof clients>, since: number, limitMs: number): Promise<number[]> {
+  async function exits(cs: Client[], since: number, limitMs: number): Promise<number[]> {
     return Promise.all(
       cs.map(async ({ name, proc }) => {
         if (!(await exitedWithin(proc, limitMs + 10_000))) {
@@ -92,15 +109,30 @@ describe.skipIf(!inVm)("the daemon dies mid-stream", () => {
   }
 
   /**
-   * Waits until all of them stream; fails with the client's stderr if one
-   * exits first (it would otherwise show only as a timeout).
+   * Starts the clients, v4l2-ctl last (see the top of the file), and waits
+   * until all of them stream; fails with the client's stderr if one exits
+   * first (it would otherwise show only as a timeout).
    */
-  async function streaming(cs: ReturnType<typeof clients>, jobsBefore: number, round: number): Promise<void> {
+  async function streaming(round: number): Promise<Client[]> {
     const started = Date.now();
+    const cs: Client[] = [];
     const exited = () => cs.find((c) => c.proc.exitCode !== null);
-    await waitFor("the clients to stream", () => !!exited() || (counter("jobs") >= jobsBefore + 12 && liveContexts() >= cs.length), 120_000);
+    const video = nodes().video;
+    const mapped = () => !!exited() || cs.every((c) => mapsNode(c.proc.pid, video));
+    const all = commands();
+    for (const [name, cmd] of all.slice(0, -1)) cs.push(spawn(name, cmd));
+    await waitFor("the first clients to map their buffers", mapped, 120_000);
+    if (!exited()) {
+      const [name, cmd] = all[all.length - 1]!;
+      cs.push(spawn(name, cmd));
+      await waitFor(`${name} to map its buffers`, mapped, 120_000);
+    }
+    const jobsBefore = counter("jobs");
+    if (!exited()) {
+      await waitFor("the clients to stream", () => !!exited() || (counter("jobs") >= jobsBefore + 12 && liveContexts() >= cs.length), 120_000);
+    }
     const gone = exited();
-    if (!gone) return;
+    if (!gone) return cs;
     const after = Date.now() - started;
     // What each client and the daemon were doing, for the report.
     const states = cs.map((c) => `${c.name}: ${c.proc.exitCode !== null ? `exited ${c.proc.exitCode}` : threadStates(c.proc.pid)}`).join("; ");
@@ -108,7 +140,7 @@ describe.skipIf(!inVm)("the daemon dies mid-stream", () => {
     for (const c of cs) c.proc.kill("SIGKILL");
     const err = await new Response(gone.proc.stderr).text();
     throw new Error(`round ${round + 1}: ${gone.name} exited with ${gone.proc.exitCode} ${after} ms after ` +
-      `the clients started, before the daemon was killed (jobs ${counter("jobs") - jobsBefore}, frames ${counter("frames")}, ` +
+      `the clients started, before the daemon was killed (jobs ${counter("jobs") - jobsBefore} since all started, frames ${counter("frames")}, ` +
       `live contexts ${liveContexts()}; the clients: ${states}; the daemon's threads: ${daemon}): ${err.trim()}`);
   }
 
@@ -127,12 +159,10 @@ describe.skipIf(!inVm)("the daemon dies mid-stream", () => {
       let kinds = 0;
       for (let round = 0; round < ROUNDS; round++) {
         if (!connected()) await startDaemon();
-        const jobs = counter("jobs");
-        const cs = clients();
-        kinds = cs.length;
         // Every client is streaming by the time the jobs counter has moved by
         // a few; then die anywhere from at once to well into the stream.
-        await streaming(cs, jobs, round);
+        const cs = await streaming(round);
+        kinds = cs.length;
         await Bun.sleep(rnd(1500));
         const killed = Date.now();
         process.kill(daemonPid(), "SIGKILL");
