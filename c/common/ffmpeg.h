@@ -58,6 +58,7 @@
 	X(av_frame_alloc)			\
 	X(av_frame_free)			\
 	X(av_frame_unref)			\
+	X(av_frame_ref)				\
 	X(av_frame_clone)			\
 	X(av_frame_get_side_data)		\
 	X(av_opt_set)				\
@@ -68,7 +69,9 @@
 	X(av_get_picture_type_char)		\
 	X(av_image_copy_to_buffer)		\
 	X(av_image_get_buffer_size)		\
-	X(av_rescale_q)
+	X(av_rescale_q)				\
+	X(av_buffer_create)			\
+	X(av_buffer_unref)
 
 #define DD_FF_AVCODEC_SYMBOLS(X)		\
 	X(avcodec_version)			\
@@ -84,6 +87,7 @@
 	X(avcodec_send_packet)			\
 	X(avcodec_receive_frame)		\
 	X(avcodec_flush_buffers)		\
+	X(avcodec_default_get_buffer2)		\
 	X(av_packet_alloc)			\
 	X(av_packet_free)			\
 	X(av_packet_unref)			\
