@@ -9,28 +9,16 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { buildSanitized, runSanitized } from "./helpers/sanitized-c";
 
-const ROOT = join(import.meta.dir, "..");
 let bin = "";
 
 beforeAll(() => {
-  bin = join(mkdtempSync(join(tmpdir(), "daedalus-bits-")), "bits-test");
-  const cc = Bun.spawnSync(
-    ["cc", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wstrict-prototypes",
-      "-Wmissing-prototypes", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
-      "-I", join(ROOT, "c/daemon"), "-o", bin, join(ROOT, "test/c/bits-test.c"), join(ROOT, "c/daemon/bits.c")],
-    { stderr: "pipe" },
-  );
-  if (cc.exitCode !== 0) throw new Error(`bits-test did not build:\n${cc.stderr}`);
+  bin = buildSanitized(mkdtempSync(join(tmpdir(), "daedalus-bits-")), "bits-test", ["c/daemon/bits.c"]);
 });
 
 function run(scenario: string): string[] {
-  // No leak check: LeakSanitizer needs ptrace, which containers may refuse.
-  const r = Bun.spawnSync([bin, scenario], {
-    stdout: "pipe", stderr: "pipe", env: { ...process.env, ASAN_OPTIONS: "detect_leaks=0" },
-  });
-  if (r.exitCode !== 0) throw new Error(`bits-test ${scenario} exited ${r.exitCode}:\n${r.stderr}`);
-  return r.stdout.toString().replace(/\n$/, "").split("\n");
+  return runSanitized([bin, scenario], `bits-test ${scenario}`).replace(/\n$/, "").split("\n");
 }
 
 /** How many 00 bytes end a hex string. */

@@ -11,34 +11,19 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { buildSanitized, runSanitized } from "./helpers/sanitized-c";
 
-const ROOT = join(import.meta.dir, "..");
 let dir = "";
 let bin = "";
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "daedalus-sl-h264-"));
-  bin = join(dir, "h264-params-fill");
-  const cc = Bun.spawnSync(
-    ["cc", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wstrict-prototypes",
-      "-Wmissing-prototypes", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
-      "-I", join(ROOT, "c/daemon"), "-o", bin, join(ROOT, "test/c/h264-params-fill.c"),
-      join(ROOT, "c/daemon/sl-h264-headers.c"), join(ROOT, "c/daemon/bits.c")],
-    { stderr: "pipe" },
-  );
-  if (cc.exitCode !== 0) throw new Error(`h264-params-fill did not build:\n${cc.stderr}`);
+  bin = buildSanitized(dir, "h264-params-fill", ["c/daemon/sl-h264-headers.c", "c/daemon/bits.c"]);
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function spawn(argv: string[], what: string): string {
-  // No leak check: LeakSanitizer needs ptrace, which containers may refuse.
-  const r = Bun.spawnSync(argv, {
-    stdout: "pipe", stderr: "pipe", env: { ...process.env, ASAN_OPTIONS: "detect_leaks=0" },
-  });
-  if (r.exitCode !== 0) throw new Error(`${what} exited ${r.exitCode}:\n${r.stderr}`);
-  return r.stdout.toString();
-}
+const spawn = runSanitized;
 
 /** Each decoded frame's MD5, in output order. */
 function frameMd5s(file: string): string[] {

@@ -12,34 +12,19 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { buildSanitized, runSanitized } from "./helpers/sanitized-c";
 
-const ROOT = join(import.meta.dir, "..");
 let dir = "";
 let bin = "";
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "daedalus-sl-mpeg2-"));
-  bin = join(dir, "mpeg2-params-fill");
-  const cc = Bun.spawnSync(
-    ["cc", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wstrict-prototypes",
-      "-Wmissing-prototypes", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
-      "-I", join(ROOT, "c/daemon"), "-o", bin, join(ROOT, "test/c/mpeg2-params-fill.c"),
-      join(ROOT, "c/daemon/sl-mpeg2-headers.c"), join(ROOT, "c/daemon/bits.c")],
-    { stderr: "pipe" },
-  );
-  if (cc.exitCode !== 0) throw new Error(`mpeg2-params-fill did not build:\n${cc.stderr}`);
+  bin = buildSanitized(dir, "mpeg2-params-fill", ["c/daemon/sl-mpeg2-headers.c", "c/daemon/bits.c"]);
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function spawn(argv: string[], what: string): string {
-  // No leak check: LeakSanitizer needs ptrace, which containers may refuse.
-  const r = Bun.spawnSync(argv, {
-    stdout: "pipe", stderr: "pipe", env: { ...process.env, ASAN_OPTIONS: "detect_leaks=0" },
-  });
-  if (r.exitCode !== 0) throw new Error(`${what} exited ${r.exitCode}:\n${r.stderr}`);
-  return r.stdout.toString();
-}
+const spawn = runSanitized;
 
 /** Each decoded frame's MD5, in output order. */
 function frameMd5s(file: string): string[] {
