@@ -23,6 +23,9 @@
 #include "bits.h"
 #include "sl-h264-headers.h"
 
+#define FILL_NAME "h264-params-fill"
+#include "fill-util.h"
+
 /* Raster index of each zig-zag position (H.264 8.5.6 and 8.5.7, frame scans). */
 static const uint8_t zz4[16] = { 0, 1, 4, 8, 5, 2, 3, 6, 9, 12, 13, 10, 7, 11, 14, 15 };
 static const uint8_t zz8[64] = {
@@ -59,18 +62,6 @@ struct sps_state {
 };
 
 static struct sps_state spss[32];
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("h264-params-fill: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
 
 static unsigned list_size(unsigned i)
 {
@@ -277,34 +268,6 @@ static unsigned parse_pps(struct dd_bitr *r, size_t stop, struct v4l2_ctrl_h264_
 	}
 	*spsp = st;
 	return id;
-}
-
-static uint8_t *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	size_t cap = 0, n = 0;
-
-	if (!f)
-		die("cannot open %s", path);
-	for (;;) {
-		if (n == cap) {
-			cap = cap ? 2 * cap : 1 << 16;
-			buf = realloc(buf, cap);
-			if (!buf)
-				die("out of memory");
-		}
-		size_t got = fread(buf + n, 1, cap - n, f);
-
-		if (!got)
-			break;
-		n += got;
-	}
-	if (ferror(f))
-		die("cannot read %s", path);
-	fclose(f);
-	*len = n;
-	return buf;
 }
 
 /* Next 00 00 01 at or after i, or len. */

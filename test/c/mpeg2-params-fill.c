@@ -23,6 +23,9 @@
 #include "bits.h"
 #include "sl-mpeg2-headers.h"
 
+#define FILL_NAME "mpeg2-params-fill"
+#include "fill-util.h"
+
 /* Raster index of each zig-zag scan position (13818-2 Figure 7-2, scan 0). */
 static const uint8_t zigzag[64] = {
 	0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5,
@@ -52,18 +55,6 @@ static struct {
 	bool loaded;		/* a matrix was loaded since the sequence header */
 	unsigned tref;		/* the picture's own temporal_reference */
 } st;
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("mpeg2-params-fill: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
 
 /* 64 values as sent, in zig-zag order: the control's order too. */
 static void read_matrix(struct dd_bitr *r, uint8_t *m, uint8_t *copy)
@@ -159,34 +150,6 @@ static void parse_quant_ext(struct dd_bitr *r)
 		read_matrix(r, q->chroma_intra_quantiser_matrix, NULL);
 	if (dd_bitr_u(r, 1))
 		read_matrix(r, q->chroma_non_intra_quantiser_matrix, NULL);
-}
-
-static uint8_t *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	size_t cap = 0, n = 0;
-
-	if (!f)
-		die("cannot open %s", path);
-	for (;;) {
-		if (n == cap) {
-			cap = cap ? 2 * cap : 1 << 16;
-			buf = realloc(buf, cap);
-			if (!buf)
-				die("out of memory");
-		}
-		size_t got = fread(buf + n, 1, cap - n, f);
-
-		if (!got)
-			break;
-		n += got;
-	}
-	if (ferror(f))
-		die("cannot read %s", path);
-	fclose(f);
-	*len = n;
-	return buf;
 }
 
 /* Next 00 00 01 xx at or after i, or len. */
