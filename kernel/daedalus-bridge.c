@@ -66,18 +66,23 @@ static int daedalus_rx_hello(struct daedalus_bridge *br, struct file *file,
 		.pixfmts = le32_to_cpu(hello->pixfmts),
 		.max_width = le32_to_cpu(hello->max_width),
 		.max_height = le32_to_cpu(hello->max_height),
+		.sl_codecs = le32_to_cpu(hello->sl_codecs),
 	};
 	struct daedalus_msg_welcome *welcome;
 	int ret;
 
 	if ((caps.codecs & ~GENMASK(DAEDALUS_CODEC_COUNT - 1, 0)) ||
+	    (caps.sl_codecs & ~GENMASK(DAEDALUS_CODEC_COUNT - 1, 0)) ||
 	    (caps.pixfmts & ~GENMASK(DAEDALUS_PIXFMT_COUNT - 1, 0)) ||
-	    (caps.codecs && !caps.pixfmts) ||
+	    ((caps.codecs || caps.sl_codecs) && !caps.pixfmts) ||
 	    caps.max_width < DAEDALUS_MIN_DIMENSION || caps.max_width > DAEDALUS_MAX_DIMENSION ||
 	    caps.max_height < DAEDALUS_MIN_DIMENSION || caps.max_height > DAEDALUS_MAX_DIMENSION ||
-	    hello->flags || hello->reserved ||
+	    hello->flags ||
 	    !daedalus_string_ok(hello->daemon_version, sizeof(hello->daemon_version)))
 		return daedalus_reject(br, DAEDALUS_REJECT_FIELD);
+
+	/* Only what the stateless node exists for and this kernel has controls for. */
+	caps.sl_codecs &= daedalus_stateless ? daedalus_sl_kernel_codecs() : 0;
 
 	welcome = daedalus_bridge_msg_new(DAEDALUS_MSG_WELCOME, sizeof(*welcome), 0);
 	if (!welcome)
@@ -87,6 +92,7 @@ static int daedalus_rx_hello(struct daedalus_bridge *br, struct file *file,
 	welcome->pixfmts = cpu_to_le32(caps.pixfmts);
 	welcome->max_width = cpu_to_le32(caps.max_width);
 	welcome->max_height = cpu_to_le32(caps.max_height);
+	welcome->sl_codecs = cpu_to_le32(caps.sl_codecs);
 	strscpy(welcome->module_version, DAEDALUS_VERSION, sizeof(welcome->module_version));
 
 	spin_lock(&br->lock);
@@ -106,10 +112,10 @@ static int daedalus_rx_hello(struct daedalus_bridge *br, struct file *file,
 	if (ret)
 		return ret;
 	dev_info(br->misc.this_device,
-		 "daemon %.*s (pid %d) connected: codecs %#x, formats %#x, up to %ux%u\n",
+		 "daemon %.*s (pid %d) connected: codecs %#x (stateless %#x), formats %#x, up to %ux%u\n",
 		 (int)sizeof(hello->daemon_version), hello->daemon_version,
-		 task_tgid_vnr(current), caps.codecs, caps.pixfmts, caps.max_width,
-		 caps.max_height);
+		 task_tgid_vnr(current), caps.codecs, caps.sl_codecs, caps.pixfmts,
+		 caps.max_width, caps.max_height);
 	return 0;
 }
 
@@ -339,9 +345,18 @@ static long daedalus_bridge_ioctl(struct file *file, unsigned int cmd, unsigned 
 {
 	struct daedalus_bridge *br = file->private_data;
 
+	struct daedalus_dev *ddev = container_of(br, struct daedalus_dev, bridge);
+	u32 session;
+
 	switch (cmd) {
 	case DAEDALUS_IOC_EXPBUF:
 		return daedalus_bridge_expbuf(br, file, (struct daedalus_expbuf __user *)arg);
+	case DAEDALUS_IOC_SL_CTRLS:
+		session = daedalus_bridge_file_session(br, file);
+		if (!session)
+			return -ENOTCONN;
+		return daedalus_sl_ctrls_for_daemon(ddev, session,
+						    (struct daedalus_sl_ctrls __user *)arg);
 	default:
 		return -ENOTTY;
 	}

@@ -60,7 +60,7 @@ static void daedalus_change_apply(struct daedalus_ctx *ctx,
 	struct daedalus_caps caps;
 	unsigned long flags;
 
-	daedalus_node_caps(ctx->dev, &caps);
+	daedalus_ctx_caps(ctx, &caps);
 
 	/* The client's layout stays if it can carry the stream, else the daemon's choice. */
 	pix = ctx->cap_fmt;

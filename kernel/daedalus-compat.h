@@ -14,6 +14,15 @@
 #define V4L2_PIX_FMT_AV1	v4l2_fourcc('A', 'V', '0', '1')
 #endif
 
+/*
+ * AV1's stateless uAPI came in 6.5; where it is missing the stateless node
+ * does not offer AV1 (daedalus_sl_kernel_codecs()), and the fourcc only
+ * fills its row of the format table.
+ */
+#ifndef V4L2_PIX_FMT_AV1_FRAME
+#define V4L2_PIX_FMT_AV1_FRAME	v4l2_fourcc('A', 'V', '1', 'F')
+#endif
+
 /* Later kernels drop the queue lock around blocking waits by themselves. */
 #ifdef DAEDALUS_HAVE_VB2_WAIT_OPS
 #define DAEDALUS_VB2_WAIT_OPS \

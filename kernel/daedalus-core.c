@@ -132,11 +132,15 @@ static int daedalus_probe(struct platform_device *pdev)
 		goto err_bridge;
 	}
 
-	ret = daedalus_media_register(ddev);
+	ret = daedalus_media_register(&ddev->mdev, &ddev->vdev, &ddev->media);
 	if (ret) {
 		v4l2_err(&ddev->v4l2_dev, "cannot register the media device: %d\n", ret);
 		goto err_vdev;
 	}
+
+	ret = daedalus_sl_register(ddev);
+	if (ret)
+		goto err_media;
 
 	daedalus_debugfs_init(ddev);
 	platform_set_drvdata(pdev, ddev);
@@ -144,6 +148,8 @@ static int daedalus_probe(struct platform_device *pdev)
 		  video_device_node_name(&ddev->vdev), DAEDALUS_BRIDGE_NAME);
 	return 0;
 
+err_media:
+	daedalus_media_unregister(&ddev->mdev, &ddev->media);
 err_vdev:
 	video_unregister_device(&ddev->vdev);
 err_bridge:
@@ -159,7 +165,8 @@ static void daedalus_remove(struct platform_device *pdev)
 	struct daedalus_dev *ddev = platform_get_drvdata(pdev);
 
 	daedalus_debugfs_exit(ddev);
-	daedalus_media_unregister(ddev);
+	daedalus_sl_unregister(ddev);
+	daedalus_media_unregister(&ddev->mdev, &ddev->media);
 	video_unregister_device(&ddev->vdev);
 	daedalus_bridge_unregister(ddev);
 	v4l2_device_unregister(&ddev->v4l2_dev);

@@ -24,6 +24,19 @@ static const struct daedalus_coded_fmt daedalus_coded_fmts[] = {
 	{ V4L2_PIX_FMT_MPEG2, DAEDALUS_CODEC_MPEG2, NULL, true },
 };
 
+/*
+ * The stateless node's: one picture (or slice) per buffer, its headers
+ * in the codec controls (dev-stateless-decoder.rst).
+ */
+static const struct daedalus_coded_fmt daedalus_sl_coded_fmts[] = {
+	{ V4L2_PIX_FMT_H264_SLICE, DAEDALUS_CODEC_H264, NULL, false },
+	{ V4L2_PIX_FMT_HEVC_SLICE, DAEDALUS_CODEC_HEVC, NULL, false },
+	{ V4L2_PIX_FMT_VP8_FRAME, DAEDALUS_CODEC_VP8, NULL, false },
+	{ V4L2_PIX_FMT_VP9_FRAME, DAEDALUS_CODEC_VP9, NULL, false },
+	{ V4L2_PIX_FMT_AV1_FRAME, DAEDALUS_CODEC_AV1, NULL, false },
+	{ V4L2_PIX_FMT_MPEG2_SLICE, DAEDALUS_CODEC_MPEG2, NULL, false },
+};
+
 /* NV12 first: it is what most clients (and Firefox's probe) look for. */
 static const struct daedalus_raw_fmt daedalus_raw_fmts[] = {
 	{ V4L2_PIX_FMT_NV12, DAEDALUS_PIXFMT_NV12 },
@@ -39,7 +52,8 @@ static const struct daedalus_raw_fmt daedalus_raw_fmts[] = {
  * daedalus_node_caps - what the node offers now
  * @ddev: the device
  * @caps: filled with the connected daemon's announcement; with no daemon,
- *	no codec and the one CAPTURE layout the node defaults to
+ *	no codec and the one CAPTURE layout the node defaults to; @codecs are
+ *	the stateful node's
  */
 void daedalus_node_caps(struct daedalus_dev *ddev, struct daedalus_caps *caps)
 {
@@ -59,16 +73,43 @@ void daedalus_node_caps(struct daedalus_dev *ddev, struct daedalus_caps *caps)
 	spin_unlock(&br->lock);
 }
 
+/**
+ * daedalus_ctx_caps - what the node of a handle offers now
+ * @ctx: the handle
+ * @caps: as daedalus_node_caps(), with @codecs those of @ctx's node
+ */
+void daedalus_ctx_caps(const struct daedalus_ctx *ctx, struct daedalus_caps *caps)
+{
+	daedalus_node_caps(ctx->dev, caps);
+	if (ctx->stateless) {
+		caps->codecs = caps->sl_codecs;
+		caps->stateless = true;
+	}
+}
+
+static const struct daedalus_coded_fmt *daedalus_coded_table(const struct daedalus_caps *caps,
+							     unsigned int *count)
+{
+	if (caps->stateless) {
+		*count = ARRAY_SIZE(daedalus_sl_coded_fmts);
+		return daedalus_sl_coded_fmts;
+	}
+	*count = ARRAY_SIZE(daedalus_coded_fmts);
+	return daedalus_coded_fmts;
+}
+
 const struct daedalus_coded_fmt *daedalus_coded_enum(const struct daedalus_caps *caps,
 						     unsigned int index)
 {
-	unsigned int i;
+	const struct daedalus_coded_fmt *fmts;
+	unsigned int i, count;
 
-	for (i = 0; i < ARRAY_SIZE(daedalus_coded_fmts); i++) {
-		if (!(caps->codecs & BIT(daedalus_coded_fmts[i].codec)))
+	fmts = daedalus_coded_table(caps, &count);
+	for (i = 0; i < count; i++) {
+		if (!(caps->codecs & BIT(fmts[i].codec)))
 			continue;
 		if (!index--)
-			return &daedalus_coded_fmts[i];
+			return &fmts[i];
 	}
 	return NULL;
 }
@@ -76,12 +117,13 @@ const struct daedalus_coded_fmt *daedalus_coded_enum(const struct daedalus_caps 
 const struct daedalus_coded_fmt *daedalus_coded_find(const struct daedalus_caps *caps,
 						     u32 fourcc)
 {
-	unsigned int i;
+	const struct daedalus_coded_fmt *fmts;
+	unsigned int i, count;
 
-	for (i = 0; i < ARRAY_SIZE(daedalus_coded_fmts); i++)
-		if (daedalus_coded_fmts[i].fourcc == fourcc &&
-		    (caps->codecs & BIT(daedalus_coded_fmts[i].codec)))
-			return &daedalus_coded_fmts[i];
+	fmts = daedalus_coded_table(caps, &count);
+	for (i = 0; i < count; i++)
+		if (fmts[i].fourcc == fourcc && (caps->codecs & BIT(fmts[i].codec)))
+			return &fmts[i];
 	return NULL;
 }
 
@@ -143,7 +185,10 @@ void daedalus_fmt_adjust_coded(const struct daedalus_caps *caps,
 	fmt = daedalus_coded_find(caps, pix->pixelformat);
 	if (!fmt)
 		fmt = daedalus_coded_enum(caps, 0);
-	pix->pixelformat = fmt ? fmt->fourcc : V4L2_PIX_FMT_H264;
+	if (fmt)
+		pix->pixelformat = fmt->fourcc;
+	else
+		pix->pixelformat = caps->stateless ? V4L2_PIX_FMT_H264_SLICE : V4L2_PIX_FMT_H264;
 
 	if (!pix->width || !pix->height) {
 		pix->width = 0;

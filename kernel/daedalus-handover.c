@@ -101,6 +101,12 @@ void daedalus_handover_kick(struct daedalus_ctx *ctx)
 	/* JOB and CAPBUF are the same size; the type is set once known. */
 	BUILD_BUG_ON(sizeof(struct daedalus_msg_job) != sizeof(struct daedalus_msg_capbuf));
 
+	/* A stateless context hands over pairs, one per request. */
+	if (ctx->stateless) {
+		daedalus_sl_kick(ctx);
+		return;
+	}
+
 	for (;;) {
 		struct daedalus_buf *buf;
 		unsigned long flags;
@@ -187,6 +193,11 @@ void daedalus_handover_stop(struct daedalus_ctx *ctx, struct vb2_queue *vq)
 
 	spin_lock_irqsave(&ctx->buf_lock, flags);
 	daedalus_buffers_take_back(ctx, queue, &returned);
+	/* A stateless job's frame buffer goes with it: the daemon drops the job. */
+	if (ctx->stateless && queue == DAEDALUS_QUEUE_OUTPUT) {
+		list_splice_tail_init(&ctx->cap_active, &returned);
+		ctx->stale_below[DAEDALUS_QUEUE_CAPTURE] = ctx->next_tag;
+	}
 	if (queue == DAEDALUS_QUEUE_CAPTURE)
 		answer = daedalus_change_cap_stopped(ctx);
 	/* A STREAMOFF aborts a drain (Drain, note), unless it answers a source change. */
@@ -248,6 +259,10 @@ void daedalus_handover_recall_frames(struct daedalus_ctx *ctx)
 static bool daedalus_handover_owed(struct daedalus_ctx *ctx)
 {
 	bool has_cap = !list_empty(&ctx->cap_active);
+
+	/* A stateless job is owed until its bitstream buffer comes back. */
+	if (ctx->stateless)
+		return daedalus_ctx_live(ctx) && !list_empty(&ctx->out_active);
 	/* Bitstream is answered by JOB_DONE and, before the headers, STREAM_INFO. */
 	bool jobs = !list_empty(&ctx->out_active) && (!ctx->bit_depth || has_cap);
 	/* A drain ends in a LAST frame buffer, which needs one. */

@@ -110,7 +110,7 @@ int daedalus_ctx_start(struct daedalus_ctx *ctx)
 	int ret;
 
 	session = daedalus_bridge_session(ctx->dev);
-	daedalus_node_caps(ctx->dev, &caps);
+	daedalus_ctx_caps(ctx, &caps);
 	coded = daedalus_coded_find(&caps, ctx->out_fmt.pixelformat);
 	if (!session || !coded)
 		return -EIO;
@@ -127,7 +127,9 @@ int daedalus_ctx_start(struct daedalus_ctx *ctx)
 	 * the one decoded before.
 	 */
 	new_stream = !vb2_is_busy(&ctx->cap_q);
-	if (new_stream)
+	if (ctx->stateless)
+		start->flags = cpu_to_le32(DAEDALUS_START_STATELESS);
+	else if (new_stream)
 		start->flags = cpu_to_le32(DAEDALUS_START_NEW_STREAM);
 
 	spin_lock_irqsave(&ctx->buf_lock, flags);
@@ -136,7 +138,9 @@ int daedalus_ctx_start(struct daedalus_ctx *ctx)
 		/* A daemon that never saw this context starts afresh too. */
 		if (ctx->session != session || new_stream) {
 			ctx->session = session;
-			daedalus_change_new_stream(ctx);
+			/* A stateless client describes the stream itself, in controls. */
+			if (!ctx->stateless)
+				daedalus_change_new_stream(ctx);
 		}
 		ctx->failed = false;
 		ctx->out_seq = 0;

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The media controller graph of the decoder: the video node's OUTPUT side
- * feeds a decoder entity that feeds the node's CAPTURE side. It is the
- * topology v4l2-mem2mem builds for its drivers; Debian's kernels do not
- * build v4l2-mem2mem, so it is built here from the media core's helpers.
+ * The media controller graph of a decoder node: the video node's OUTPUT
+ * side feeds a decoder entity that feeds the node's CAPTURE side. It is the
+ * topology v4l2-mem2mem builds for its drivers; Debian's amd64 kernels do
+ * not build v4l2-mem2mem, so it is built here from the media core's
+ * helpers, once for each node.
  */
 #include <media/media-entity.h>
 
@@ -11,7 +12,7 @@
 
 static const u32 daedalus_link_flags = MEDIA_LNK_FL_IMMUTABLE | MEDIA_LNK_FL_ENABLED;
 
-static int daedalus_media_entity(struct daedalus_dev *ddev, struct media_entity *entity,
+static int daedalus_media_entity(struct video_device *vdev, struct media_entity *entity,
 				 const char *name, u32 function,
 				 struct media_pad *pads, u16 num_pads)
 {
@@ -21,38 +22,40 @@ static int daedalus_media_entity(struct daedalus_dev *ddev, struct media_entity 
 	if (function == MEDIA_ENT_F_IO_V4L) {
 		/* The legacy MEDIA_IOC_ENUM_ENTITIES API still reports these. */
 		entity->info.dev.major = VIDEO_MAJOR;
-		entity->info.dev.minor = ddev->vdev.minor;
+		entity->info.dev.minor = vdev->minor;
 	}
 	return media_entity_pads_init(entity, num_pads, pads);
 }
 
-static int daedalus_media_entities(struct daedalus_dev *ddev)
+/* Entities are named after the video node: "<name>-source", "-proc", "-sink". */
+static int daedalus_media_entities(struct video_device *vdev, struct daedalus_media *m)
 {
-	struct daedalus_media *m = &ddev->media;
 	int ret;
 
+	snprintf(m->names[0], sizeof(m->names[0]), "%s-source", vdev->name);
+	snprintf(m->names[1], sizeof(m->names[1]), "%s-proc", vdev->name);
+	snprintf(m->names[2], sizeof(m->names[2]), "%s-sink", vdev->name);
+
 	m->source_pad.flags = MEDIA_PAD_FL_SOURCE;
-	ret = daedalus_media_entity(ddev, &m->source, DAEDALUS_CARD_NAME "-source",
+	ret = daedalus_media_entity(vdev, &m->source, m->names[0],
 				    MEDIA_ENT_F_IO_V4L, &m->source_pad, 1);
 	if (ret)
 		return ret;
 
 	m->proc_pads[0].flags = MEDIA_PAD_FL_SINK;
 	m->proc_pads[1].flags = MEDIA_PAD_FL_SOURCE;
-	ret = daedalus_media_entity(ddev, &m->proc, DAEDALUS_CARD_NAME "-proc",
+	ret = daedalus_media_entity(vdev, &m->proc, m->names[1],
 				    MEDIA_ENT_F_PROC_VIDEO_DECODER, m->proc_pads, 2);
 	if (ret)
 		return ret;
 
 	m->sink_pad.flags = MEDIA_PAD_FL_SINK;
-	return daedalus_media_entity(ddev, &m->sink, DAEDALUS_CARD_NAME "-sink",
+	return daedalus_media_entity(vdev, &m->sink, m->names[2],
 				     MEDIA_ENT_F_IO_V4L, &m->sink_pad, 1);
 }
 
-static void daedalus_media_remove_entities(struct daedalus_dev *ddev)
+static void daedalus_media_remove_entities(struct daedalus_media *m)
 {
-	struct daedalus_media *m = &ddev->media;
-
 	if (m->intf) {
 		media_remove_intf_links(&m->intf->intf);
 		media_devnode_remove(m->intf);
@@ -64,29 +67,31 @@ static void daedalus_media_remove_entities(struct daedalus_dev *ddev)
 }
 
 /**
- * daedalus_media_register - build the graph and register the media device
- * @ddev: the device, whose video node is already registered
+ * daedalus_media_register - build a node's graph and register its media device
+ * @mdev: the media device, initialised
+ * @vdev: the node's video device, already registered
+ * @m: where the graph lives
  *
  * Return: 0 or a negative errno; on error nothing stays registered.
  */
-int daedalus_media_register(struct daedalus_dev *ddev)
+int daedalus_media_register(struct media_device *mdev, struct video_device *vdev,
+			    struct daedalus_media *m)
 {
-	struct daedalus_media *m = &ddev->media;
 	struct media_link *link;
 	int ret;
 
-	ret = daedalus_media_entities(ddev);
+	ret = daedalus_media_entities(vdev, m);
 	if (ret)
 		return ret;
 
 	/* The removal helpers skip what was never registered: one unwind serves all. */
-	ret = media_device_register_entity(&ddev->mdev, &m->source);
+	ret = media_device_register_entity(mdev, &m->source);
 	if (ret)
 		goto err;
-	ret = media_device_register_entity(&ddev->mdev, &m->proc);
+	ret = media_device_register_entity(mdev, &m->proc);
 	if (ret)
 		goto err;
-	ret = media_device_register_entity(&ddev->mdev, &m->sink);
+	ret = media_device_register_entity(mdev, &m->sink);
 	if (ret)
 		goto err;
 
@@ -97,8 +102,8 @@ int daedalus_media_register(struct daedalus_dev *ddev)
 	if (ret)
 		goto err;
 
-	m->intf = media_devnode_create(&ddev->mdev, MEDIA_INTF_T_V4L_VIDEO, 0,
-				       VIDEO_MAJOR, ddev->vdev.minor);
+	m->intf = media_devnode_create(mdev, MEDIA_INTF_T_V4L_VIDEO, 0,
+				       VIDEO_MAJOR, vdev->minor);
 	if (!m->intf) {
 		ret = -ENOMEM;
 		goto err;
@@ -114,19 +119,19 @@ int daedalus_media_register(struct daedalus_dev *ddev)
 		goto err;
 	}
 
-	ret = media_device_register(&ddev->mdev);
+	ret = media_device_register(mdev);
 	if (ret)
 		goto err;
 	return 0;
 
 err:
-	daedalus_media_remove_entities(ddev);
+	daedalus_media_remove_entities(m);
 	return ret;
 }
 
 /* Our graph first: media_device_unregister() would unlink, not free, our interface. */
-void daedalus_media_unregister(struct daedalus_dev *ddev)
+void daedalus_media_unregister(struct media_device *mdev, struct daedalus_media *m)
 {
-	daedalus_media_remove_entities(ddev);
-	media_device_unregister(&ddev->mdev);
+	daedalus_media_remove_entities(m);
+	media_device_unregister(mdev);
 }

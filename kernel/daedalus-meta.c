@@ -42,3 +42,22 @@ void daedalus_meta_copy(struct daedalus_ctx *ctx, struct vb2_v4l2_buffer *vbuf)
 		}
 	}
 }
+
+/**
+ * daedalus_meta_pair - a stateless frame takes its request's metadata
+ * @out: the request's bitstream buffer
+ * @cap: the frame buffer decoded from it
+ *
+ * What v4l2-mem2mem copies for its stateless drivers: the timestamp (the
+ * client's name for the picture), timecode, field and frame-type flags.
+ */
+void daedalus_meta_pair(const struct vb2_v4l2_buffer *out, struct vb2_v4l2_buffer *cap)
+{
+	const u32 mask = V4L2_BUF_FLAG_TIMECODE | V4L2_BUF_FLAG_TSTAMP_SRC_MASK |
+			 V4L2_BUF_FLAG_KEYFRAME | V4L2_BUF_FLAG_PFRAME | V4L2_BUF_FLAG_BFRAME;
+
+	cap->vb2_buf.timestamp = out->vb2_buf.timestamp;
+	cap->timecode = out->timecode;
+	cap->field = out->field;
+	cap->flags = (cap->flags & ~mask) | (out->flags & mask);
+}

@@ -87,6 +87,9 @@ static void daedalus_buf_queue(struct vb2_buffer *vb)
 	struct daedalus_buf *buf = to_daedalus_buf(to_vb2_v4l2_buffer(vb));
 	unsigned long flags;
 
+	/* A request's controls are taken now, in process context (daedalus-sl-request.c). */
+	if (ctx->stateless && V4L2_TYPE_IS_OUTPUT(vb->type))
+		daedalus_sl_buf_queued(ctx, vb);
 	spin_lock_irqsave(&ctx->buf_lock, flags);
 	daedalus_buf_name_memory(ctx, buf);
 	if (V4L2_TYPE_IS_OUTPUT(vb->type) || !daedalus_change_take_last(ctx, buf))
@@ -94,6 +97,12 @@ static void daedalus_buf_queue(struct vb2_buffer *vb)
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);
 	/* vb2 calls this under the queue lock, which is ctx->lock. */
 	daedalus_handover_kick(ctx);
+}
+
+/* The buffer's memory is freed: so is what it kept for the daemon. */
+static void daedalus_buf_cleanup(struct vb2_buffer *vb)
+{
+	daedalus_sl_buf_release(to_daedalus_buf(to_vb2_v4l2_buffer(vb)));
 }
 
 static int daedalus_start_streaming(struct vb2_queue *vq, unsigned int count)
@@ -118,6 +127,8 @@ static const struct vb2_ops daedalus_qops = {
 	 * against the plane size).
 	 */
 	.buf_queue = daedalus_buf_queue,
+	.buf_cleanup = daedalus_buf_cleanup,
+	.buf_request_complete = daedalus_sl_buf_request_complete,
 	.start_streaming = daedalus_start_streaming,
 	.stop_streaming = daedalus_stop_streaming,
 	DAEDALUS_VB2_WAIT_OPS
@@ -167,6 +178,11 @@ static int daedalus_queue_init_one(struct daedalus_ctx *ctx, struct vb2_queue *q
 	 * the client's answer, not a reason for a kernel warning.
 	 */
 	q->gfp_flags = __GFP_NOWARN;
+	/* dev-stateless-decoder.rst: every bitstream buffer comes in a request. */
+	if (ctx->stateless && V4L2_TYPE_IS_OUTPUT(type)) {
+		q->supports_requests = true;
+		q->requires_requests = true;
+	}
 	return vb2_queue_init(q);
 }
 

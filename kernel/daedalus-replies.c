@@ -240,13 +240,23 @@ int daedalus_replies_rx(struct daedalus_dev *ddev, u32 session, u16 type, const 
 
 	switch (type) {
 	case DAEDALUS_MSG_JOB_DONE:
-		ret = daedalus_rx_job_done(ctx, session, msg);
+		if (ctx->stateless)
+			ret = daedalus_sl_rx_job_done(ctx, session, msg);
+		else
+			ret = daedalus_rx_job_done(ctx, session, msg);
 		break;
 	case DAEDALUS_MSG_FRAME:
-		ret = daedalus_rx_frame(ctx, session, msg);
+		if (ctx->stateless)
+			ret = daedalus_sl_rx_frame(ctx, session, msg);
+		else
+			ret = daedalus_rx_frame(ctx, session, msg);
 		break;
 	case DAEDALUS_MSG_STREAM_INFO:
-		ret = daedalus_rx_stream_info(ctx, session, msg);
+		/* A stateless client describes the stream itself. */
+		if (ctx->stateless)
+			ret = -DAEDALUS_REJECT_STATE;
+		else
+			ret = daedalus_rx_stream_info(ctx, session, msg);
 		break;
 	default:
 		ret = daedalus_rx_error(ctx, session, msg);

@@ -2,7 +2,8 @@
 /*
  * The decoder video node: open/release, poll and mmap over both queues, and
  * the ioctls of the stateful decoder interface
- * (Documentation/userspace-api/media/v4l/dev-decoder.rst).
+ * (Documentation/userspace-api/media/v4l/dev-decoder.rst). The stateless
+ * node (daedalus-sl-video.c) shares what does not differ.
  */
 #include <linux/poll.h>
 #include <linux/slab.h>
@@ -40,16 +41,16 @@ static const struct {
 	  BIT(V4L2_MPEG_VIDEO_VP9_PROFILE_1), V4L2_MPEG_VIDEO_VP9_PROFILE_0 },
 };
 
-static int daedalus_ctrls_init(struct daedalus_ctx *ctx)
+static_assert(ARRAY_SIZE(daedalus_codec_menus) == DAEDALUS_CODEC_MENUS);
+
+/**
+ * daedalus_codec_menus_add - the profile and level menus, on either node
+ * @hdl: the handle's controls
+ */
+void daedalus_codec_menus_add(struct v4l2_ctrl_handler *hdl)
 {
-	struct v4l2_ctrl_handler *hdl = &ctx->hdl;
 	unsigned int i;
 
-	/* MIN_BUFFERS_FOR_OUTPUT belongs to encoders: a decoder must not have it. */
-	v4l2_ctrl_handler_init(hdl, 1 + ARRAY_SIZE(daedalus_codec_menus));
-	ctx->min_cap_ctrl = v4l2_ctrl_new_std(hdl, NULL, V4L2_CID_MIN_BUFFERS_FOR_CAPTURE,
-					      1, DAEDALUS_MAX_MIN_BUFFERS, 1,
-					      DAEDALUS_DEF_MIN_CAPTURE);
 	for (i = 0; i < ARRAY_SIZE(daedalus_codec_menus); i++) {
 		struct v4l2_ctrl *ctrl;
 
@@ -60,6 +61,18 @@ static int daedalus_ctrls_init(struct daedalus_ctx *ctx)
 		if (ctrl)
 			ctrl->flags |= V4L2_CTRL_FLAG_READ_ONLY;
 	}
+}
+
+static int daedalus_ctrls_init(struct daedalus_ctx *ctx)
+{
+	struct v4l2_ctrl_handler *hdl = &ctx->hdl;
+
+	/* MIN_BUFFERS_FOR_OUTPUT belongs to encoders: a decoder must not have it. */
+	v4l2_ctrl_handler_init(hdl, 1 + DAEDALUS_CODEC_MENUS);
+	ctx->min_cap_ctrl = v4l2_ctrl_new_std(hdl, NULL, V4L2_CID_MIN_BUFFERS_FOR_CAPTURE,
+					      1, DAEDALUS_MAX_MIN_BUFFERS, 1,
+					      DAEDALUS_DEF_MIN_CAPTURE);
+	daedalus_codec_menus_add(hdl);
 	if (hdl->error) {
 		int ret = hdl->error;
 
@@ -92,9 +105,9 @@ static void daedalus_ctx_default_formats(struct daedalus_ctx *ctx)
 {
 	struct daedalus_caps caps;
 
-	daedalus_node_caps(ctx->dev, &caps);
+	daedalus_ctx_caps(ctx, &caps);
 	ctx->out_fmt = (struct v4l2_pix_format_mplane){
-		.pixelformat = V4L2_PIX_FMT_H264,
+		.pixelformat = ctx->stateless ? V4L2_PIX_FMT_H264_SLICE : V4L2_PIX_FMT_H264,
 		.width = DAEDALUS_DEF_WIDTH,
 		.height = DAEDALUS_DEF_HEIGHT,
 		.colorspace = V4L2_COLORSPACE_REC709,
@@ -104,7 +117,14 @@ static void daedalus_ctx_default_formats(struct daedalus_ctx *ctx)
 	daedalus_ctx_derive_capture(ctx, &caps);
 }
 
-static int daedalus_open(struct file *file)
+/**
+ * daedalus_ctx_open - a new handle of either node
+ * @file: the file being opened
+ * @stateless: the stateless node's
+ *
+ * Return: 0 or a negative errno.
+ */
+int daedalus_ctx_open(struct file *file, bool stateless)
 {
 	struct daedalus_dev *ddev = video_drvdata(file);
 	struct daedalus_ctx *ctx;
@@ -114,6 +134,7 @@ static int daedalus_open(struct file *file)
 	if (!ctx)
 		return -ENOMEM;
 	ctx->dev = ddev;
+	ctx->stateless = stateless;
 	kref_init(&ctx->ref);
 	mutex_init(&ctx->lock);
 	spin_lock_init(&ctx->buf_lock);
@@ -127,7 +148,7 @@ static int daedalus_open(struct file *file)
 	v4l2_fh_init(&ctx->fh, video_devdata(file));
 	file->private_data = &ctx->fh;
 
-	ret = daedalus_ctrls_init(ctx);
+	ret = stateless ? daedalus_sl_ctrls_init(ctx) : daedalus_ctrls_init(ctx);
 	if (ret)
 		goto err_fh;
 	daedalus_ctx_default_formats(ctx);
@@ -154,11 +175,16 @@ err_fh:
 	return ret;
 }
 
+static int daedalus_open(struct file *file)
+{
+	return daedalus_ctx_open(file, false);
+}
+
 /*
  * The daemon's replies may still hold a reference: the context is taken
  * out of their reach first, and freed by whichever reference goes last.
  */
-static int daedalus_release(struct file *file)
+int daedalus_ctx_release(struct file *file)
 {
 	struct daedalus_ctx *ctx = file_to_ctx(file);
 
@@ -179,7 +205,7 @@ static int daedalus_release(struct file *file)
  * (i386, armhf) reaches this through the compat path with its own struct
  * size, and 32-bit time has another. The ioctl's number is the same in all.
  */
-static bool daedalus_is_dqevent(unsigned int cmd)
+bool daedalus_is_dqevent(unsigned int cmd)
 {
 	return _IOC_TYPE(cmd) == _IOC_TYPE(VIDIOC_DQEVENT) &&
 	       _IOC_NR(cmd) == _IOC_NR(VIDIOC_DQEVENT);
@@ -269,7 +295,7 @@ static __poll_t daedalus_poll_buffers(struct daedalus_ctx *ctx, __poll_t req)
  * FFmpeg takes ERR for "nothing yet" and, once draining, would poll for
  * ever at full speed without the DQBUF that tells it.
  */
-static __poll_t daedalus_poll(struct file *file, poll_table *wait)
+__poll_t daedalus_poll(struct file *file, poll_table *wait)
 {
 	struct daedalus_ctx *ctx = file_to_ctx(file);
 	__poll_t req = poll_requested_events(wait);
@@ -287,7 +313,7 @@ static __poll_t daedalus_poll(struct file *file, poll_table *wait)
 	return mask;
 }
 
-static int daedalus_mmap(struct file *file, struct vm_area_struct *vma)
+int daedalus_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct daedalus_ctx *ctx = file_to_ctx(file);
 	unsigned long base = DAEDALUS_CAP_MMAP_BASE >> PAGE_SHIFT;
@@ -301,7 +327,7 @@ static int daedalus_mmap(struct file *file, struct vm_area_struct *vma)
 const struct v4l2_file_operations daedalus_fops = {
 	.owner = THIS_MODULE,
 	.open = daedalus_open,
-	.release = daedalus_release,
+	.release = daedalus_ctx_release,
 	.poll = daedalus_poll,
 	.unlocked_ioctl = daedalus_ioctl,
 	.mmap = daedalus_mmap,
@@ -315,20 +341,23 @@ static int daedalus_querycap(struct file *file, void *priv, struct v4l2_capabili
 	return 0;
 }
 
-static int daedalus_enum_fmt(struct file *file, void *priv, struct v4l2_fmtdesc *f)
+int daedalus_enum_fmt(struct file *file, void *priv, struct v4l2_fmtdesc *f)
 {
 	struct daedalus_ctx *ctx = file_to_ctx(file);
 	const struct daedalus_coded_fmt *coded;
 	const struct daedalus_raw_fmt *raw;
 	struct daedalus_caps caps;
 
-	daedalus_node_caps(ctx->dev, &caps);
+	daedalus_ctx_caps(ctx, &caps);
 	if (V4L2_TYPE_IS_OUTPUT(f->type)) {
 		coded = daedalus_coded_enum(&caps, f->index);
 		if (!coded)
 			return -EINVAL;
 		f->pixelformat = coded->fourcc;
-		f->flags = V4L2_FMT_FLAG_COMPRESSED | V4L2_FMT_FLAG_DYN_RESOLUTION;
+		f->flags = V4L2_FMT_FLAG_COMPRESSED;
+		/* A stateless client sets every format itself. */
+		if (!caps.stateless)
+			f->flags |= V4L2_FMT_FLAG_DYN_RESOLUTION;
 		if (coded->continuous)
 			f->flags |= V4L2_FMT_FLAG_CONTINUOUS_BYTESTREAM;
 		if (coded->description)
@@ -343,7 +372,7 @@ static int daedalus_enum_fmt(struct file *file, void *priv, struct v4l2_fmtdesc 
 	return 0;
 }
 
-static int daedalus_g_fmt(struct file *file, void *priv, struct v4l2_format *f)
+int daedalus_g_fmt(struct file *file, void *priv, struct v4l2_format *f)
 {
 	struct daedalus_ctx *ctx = file_to_ctx(file);
 
@@ -351,24 +380,24 @@ static int daedalus_g_fmt(struct file *file, void *priv, struct v4l2_format *f)
 	return 0;
 }
 
-static int daedalus_try_fmt_out(struct file *file, void *priv, struct v4l2_format *f)
+int daedalus_try_fmt_out(struct file *file, void *priv, struct v4l2_format *f)
 {
 	struct daedalus_ctx *ctx = file_to_ctx(file);
 	struct daedalus_caps caps;
 
-	daedalus_node_caps(ctx->dev, &caps);
+	daedalus_ctx_caps(ctx, &caps);
 	daedalus_fmt_adjust_coded(&caps, &f->fmt.pix_mp);
 	return 0;
 }
 
 /* The frame buffer size is the stream's to decide: only the layout is the client's. */
-static int daedalus_try_fmt_cap(struct file *file, void *priv, struct v4l2_format *f)
+int daedalus_try_fmt_cap(struct file *file, void *priv, struct v4l2_format *f)
 {
 	struct daedalus_ctx *ctx = file_to_ctx(file);
 	struct v4l2_pix_format_mplane *pix = &f->fmt.pix_mp;
 	struct daedalus_caps caps;
 
-	daedalus_node_caps(ctx->dev, &caps);
+	daedalus_ctx_caps(ctx, &caps);
 	pix->width = ctx->cap_fmt.width;
 	pix->height = ctx->cap_fmt.height;
 	pix->colorspace = ctx->cap_fmt.colorspace;
@@ -379,7 +408,7 @@ static int daedalus_try_fmt_cap(struct file *file, void *priv, struct v4l2_forma
 	return 0;
 }
 
-static int daedalus_s_fmt_out(struct file *file, void *priv, struct v4l2_format *f)
+int daedalus_s_fmt_out(struct file *file, void *priv, struct v4l2_format *f)
 {
 	struct daedalus_ctx *ctx = file_to_ctx(file);
 	struct daedalus_caps caps;
@@ -387,14 +416,14 @@ static int daedalus_s_fmt_out(struct file *file, void *priv, struct v4l2_format 
 	/* Commit Points 5 of dev-decoder.rst: not while either queue has buffers. */
 	if (vb2_is_busy(&ctx->out_q) || vb2_is_busy(&ctx->cap_q))
 		return -EBUSY;
-	daedalus_node_caps(ctx->dev, &caps);
+	daedalus_ctx_caps(ctx, &caps);
 	daedalus_fmt_adjust_coded(&caps, &f->fmt.pix_mp);
 	ctx->out_fmt = f->fmt.pix_mp;
 	daedalus_ctx_derive_capture(ctx, &caps);
 	return 0;
 }
 
-static int daedalus_s_fmt_cap(struct file *file, void *priv, struct v4l2_format *f)
+int daedalus_s_fmt_cap(struct file *file, void *priv, struct v4l2_format *f)
 {
 	struct daedalus_ctx *ctx = file_to_ctx(file);
 	int ret;
@@ -408,8 +437,7 @@ static int daedalus_s_fmt_cap(struct file *file, void *priv, struct v4l2_format 
 	return 0;
 }
 
-static int daedalus_enum_framesizes(struct file *file, void *priv,
-				    struct v4l2_frmsizeenum *fsize)
+int daedalus_enum_framesizes(struct file *file, void *priv, struct v4l2_frmsizeenum *fsize)
 {
 	struct daedalus_ctx *ctx = file_to_ctx(file);
 	struct daedalus_caps caps;
@@ -417,7 +445,7 @@ static int daedalus_enum_framesizes(struct file *file, void *priv,
 
 	if (fsize->index)
 		return -EINVAL;
-	daedalus_node_caps(ctx->dev, &caps);
+	daedalus_ctx_caps(ctx, &caps);
 	/*
 	 * Frame buffers are rounded up to whole macroblocks, but the sizes a
 	 * stream may have are any: GStreamer refuses a 1080-line stream on a
@@ -497,21 +525,21 @@ static int daedalus_subscribe_event(struct v4l2_fh *fh,
 
 /* Buffer ioctls: each goes to the queue its type names. */
 
-static int daedalus_reqbufs(struct file *file, void *priv, struct v4l2_requestbuffers *rb)
+int daedalus_reqbufs(struct file *file, void *priv, struct v4l2_requestbuffers *rb)
 {
 	struct vb2_queue *q = daedalus_queue_for(file_to_ctx(file), rb->type);
 
 	return q ? vb2_reqbufs(q, rb) : -EINVAL;
 }
 
-static int daedalus_create_bufs(struct file *file, void *priv, struct v4l2_create_buffers *cb)
+int daedalus_create_bufs(struct file *file, void *priv, struct v4l2_create_buffers *cb)
 {
 	struct vb2_queue *q = daedalus_queue_for(file_to_ctx(file), cb->format.type);
 
 	return q ? vb2_create_bufs(q, cb) : -EINVAL;
 }
 
-static int daedalus_querybuf(struct file *file, void *priv, struct v4l2_buffer *b)
+int daedalus_querybuf(struct file *file, void *priv, struct v4l2_buffer *b)
 {
 	struct vb2_queue *q = daedalus_queue_for(file_to_ctx(file), b->type);
 	int ret;
@@ -524,7 +552,7 @@ static int daedalus_querybuf(struct file *file, void *priv, struct v4l2_buffer *
 	return ret;
 }
 
-static int daedalus_qbuf(struct file *file, void *priv, struct v4l2_buffer *b)
+int daedalus_qbuf(struct file *file, void *priv, struct v4l2_buffer *b)
 {
 	struct daedalus_ctx *ctx = file_to_ctx(file);
 	struct vb2_queue *q = daedalus_queue_for(ctx, b->type);
@@ -538,7 +566,7 @@ static int daedalus_qbuf(struct file *file, void *priv, struct v4l2_buffer *b)
 	return ret;
 }
 
-static int daedalus_prepare_buf(struct file *file, void *priv, struct v4l2_buffer *b)
+int daedalus_prepare_buf(struct file *file, void *priv, struct v4l2_buffer *b)
 {
 	struct daedalus_ctx *ctx = file_to_ctx(file);
 	struct vb2_queue *q = daedalus_queue_for(ctx, b->type);
@@ -591,14 +619,14 @@ static int daedalus_dqbuf(struct file *file, void *priv, struct v4l2_buffer *b)
 	return 0;
 }
 
-static int daedalus_expbuf(struct file *file, void *priv, struct v4l2_exportbuffer *eb)
+int daedalus_expbuf(struct file *file, void *priv, struct v4l2_exportbuffer *eb)
 {
 	struct vb2_queue *q = daedalus_queue_for(file_to_ctx(file), eb->type);
 
 	return q ? vb2_expbuf(q, eb) : -EINVAL;
 }
 
-static int daedalus_streamon(struct file *file, void *priv, enum v4l2_buf_type type)
+int daedalus_streamon(struct file *file, void *priv, enum v4l2_buf_type type)
 {
 	struct vb2_queue *q = daedalus_queue_for(file_to_ctx(file), type);
 

@@ -56,16 +56,21 @@
 
 /**
  * struct daedalus_caps - what the connected daemon decodes
- * @codecs: bit set of DAEDALUS_CODEC_*
+ * @codecs: bit set of DAEDALUS_CODEC_*; for one node's view
+ *	(daedalus_ctx_caps()), the codecs that node offers
  * @pixfmts: bit set of DAEDALUS_PIXFMT_*
  * @max_width: largest coded width
  * @max_height: largest coded height
+ * @sl_codecs: the codecs the stateless node offers
+ * @stateless: the view is the stateless node's: @codecs name its formats
  */
 struct daedalus_caps {
 	u32 codecs;
 	u32 pixfmts;
 	u32 max_width;
 	u32 max_height;
+	u32 sl_codecs;
+	bool stateless;
 };
 
 /* Why messages from the daemon were refused; one counter each. */
@@ -167,6 +172,7 @@ struct daedalus_bridge {
  * @proc_pads: @proc's sink and source pads
  * @sink_pad: @sink's only pad
  * @intf: the video node's devnode interface
+ * @names: the entities' names
  */
 struct daedalus_media {
 	struct media_entity source;
@@ -176,6 +182,25 @@ struct daedalus_media {
 	struct media_pad proc_pads[2];
 	struct media_pad sink_pad;
 	struct media_intf_devnode *intf;
+	/* The video node's name (64 bytes at most) and a suffix. */
+	char names[3][72];
+};
+
+/**
+ * struct daedalus_sl_node - the stateless decoder node (daedalus-sl-core.c)
+ * @v4l2_dev: its own V4L2 device, whose media device supports requests;
+ *	it holds a reference on the stateful node's, which owns the memory
+ * @mdev: its media device
+ * @vdev: the video node
+ * @media: its media graph
+ * @registered: the node exists (module parameter stateless)
+ */
+struct daedalus_sl_node {
+	struct v4l2_device v4l2_dev;
+	struct media_device mdev;
+	struct video_device vdev;
+	struct daedalus_media media;
+	bool registered;
 };
 
 /**
@@ -185,6 +210,7 @@ struct daedalus_media {
  * @mdev: media device
  * @vdev: the decoder video node
  * @media: its media graph
+ * @sl: the stateless node
  * @bridge: the daemon bridge
  * @debugfs: debugfs directory
  * @contexts: open video-node handles
@@ -199,6 +225,7 @@ struct daedalus_dev {
 	struct media_device mdev;
 	struct video_device vdev;
 	struct daedalus_media media;
+	struct daedalus_sl_node sl;
 	struct daedalus_bridge bridge;
 	struct dentry *debugfs;
 	atomic_t contexts;
@@ -235,6 +262,7 @@ struct daedalus_meta {
  * @fh: V4L2 file handle, first so file->private_data converts to it
  * @dev: the device
  * @id: names the context on the bridge
+ * @stateless: a handle of the stateless node (dev-stateless-decoder.rst)
  * @ref: the handle holds one reference, a daemon reply in progress another
  * @lock: serialises this handle's ioctls; also both vb2 queues' lock
  * @out_q: OUTPUT (bitstream) queue
@@ -260,7 +288,8 @@ struct daedalus_meta {
  * @out_seq: sequence number of the next OUTPUT buffer given back
  * @cap_seq: sequence number of the next frame given back
  * @cap_paused, @cap_refit, @cap_ready, @change*, @info_* and @bit_depth are
- *	written by daedalus-change.c only
+ *	written by daedalus-change.c only; in a stateless context, where no
+ *	stream change happens, @bit_depth by daedalus-sl-ctrls.c only
  * @cap_paused: a SOURCE_CHANGE awaits the client's answer; frame buffers wait
  * @cap_refit: the CAPTURE format changed under allocated buffers: only a new
  *	CAPTURE setup (STREAMON) ends the pause, not DECODER_CMD START
@@ -285,6 +314,7 @@ struct daedalus_ctx {
 	struct v4l2_fh fh;
 	struct daedalus_dev *dev;
 	u32 id;
+	bool stateless;
 	struct kref ref;
 	struct mutex lock;	/* ioctls of this handle, and vb2's queue lock */
 	struct vb2_queue out_q;
@@ -335,6 +365,11 @@ struct daedalus_ctx {
  * @memory: names its memory for the daemon (daedalus_msg_capbuf.memory)
  * @memory_seen: that memory (a dmabuf, or vb2's own allocation), only
  *	ever compared
+ * @sl_ctrls: a stateless OUTPUT buffer's request controls for the daemon
+ *	(daedalus-sl-request.c), NULL if it has none
+ * @sl_ctrls_len: their size in bytes
+ * @pair_tag: a stateless OUTPUT buffer with the daemon: the tag of the
+ *	CAPTURE buffer handed over with it
  */
 struct daedalus_buf {
 	struct vb2_v4l2_buffer vb;
@@ -342,6 +377,9 @@ struct daedalus_buf {
 	u32 tag;
 	u32 memory;
 	const void *memory_seen;
+	void *sl_ctrls;
+	u32 sl_ctrls_len;
+	u32 pair_tag;
 };
 
 /**
@@ -438,12 +476,64 @@ extern unsigned int daedalus_capture_mem;
 extern unsigned int daedalus_job_timeout_ms;
 
 /* daedalus-media.c */
-int daedalus_media_register(struct daedalus_dev *ddev);
-void daedalus_media_unregister(struct daedalus_dev *ddev);
+int daedalus_media_register(struct media_device *mdev, struct video_device *vdev,
+			    struct daedalus_media *m);
+void daedalus_media_unregister(struct media_device *mdev, struct daedalus_media *m);
 
-/* daedalus-video.c */
+/* daedalus-video.c: the stateful node, and what the stateless one shares */
 extern const struct v4l2_file_operations daedalus_fops;
 extern const struct v4l2_ioctl_ops daedalus_ioctl_ops;
+#define DAEDALUS_CODEC_MENUS	6
+void daedalus_codec_menus_add(struct v4l2_ctrl_handler *hdl);
+int daedalus_ctx_open(struct file *file, bool stateless);
+int daedalus_ctx_release(struct file *file);
+__poll_t daedalus_poll(struct file *file, poll_table *wait);
+int daedalus_mmap(struct file *file, struct vm_area_struct *vma);
+bool daedalus_is_dqevent(unsigned int cmd);
+int daedalus_enum_fmt(struct file *file, void *priv, struct v4l2_fmtdesc *f);
+int daedalus_g_fmt(struct file *file, void *priv, struct v4l2_format *f);
+int daedalus_try_fmt_out(struct file *file, void *priv, struct v4l2_format *f);
+int daedalus_try_fmt_cap(struct file *file, void *priv, struct v4l2_format *f);
+int daedalus_s_fmt_out(struct file *file, void *priv, struct v4l2_format *f);
+int daedalus_s_fmt_cap(struct file *file, void *priv, struct v4l2_format *f);
+int daedalus_enum_framesizes(struct file *file, void *priv, struct v4l2_frmsizeenum *fsize);
+int daedalus_reqbufs(struct file *file, void *priv, struct v4l2_requestbuffers *rb);
+int daedalus_create_bufs(struct file *file, void *priv, struct v4l2_create_buffers *cb);
+int daedalus_querybuf(struct file *file, void *priv, struct v4l2_buffer *b);
+int daedalus_qbuf(struct file *file, void *priv, struct v4l2_buffer *b);
+int daedalus_prepare_buf(struct file *file, void *priv, struct v4l2_buffer *b);
+int daedalus_expbuf(struct file *file, void *priv, struct v4l2_exportbuffer *eb);
+int daedalus_streamon(struct file *file, void *priv, enum v4l2_buf_type type);
+
+/* daedalus-sl-core.c */
+extern bool daedalus_stateless;
+int daedalus_sl_register(struct daedalus_dev *ddev);
+void daedalus_sl_unregister(struct daedalus_dev *ddev);
+
+/* daedalus-sl-video.c */
+extern const struct v4l2_file_operations daedalus_sl_fops;
+extern const struct v4l2_ioctl_ops daedalus_sl_ioctl_ops;
+
+/* daedalus-sl-request.c */
+extern const struct media_device_ops daedalus_sl_media_ops;
+void daedalus_sl_buf_queued(struct daedalus_ctx *ctx, struct vb2_buffer *vb);
+void daedalus_sl_buf_request_complete(struct vb2_buffer *vb);
+void daedalus_sl_buf_release(struct daedalus_buf *buf);
+long daedalus_sl_ctrls_for_daemon(struct daedalus_dev *ddev, u32 session,
+				  struct daedalus_sl_ctrls __user *uarg);
+
+/* daedalus-sl-ctrls.c */
+int daedalus_sl_ctrls_init(struct daedalus_ctx *ctx);
+u32 daedalus_sl_kernel_codecs(void);
+
+/* daedalus-sl-dispatch.c */
+void daedalus_sl_kick(struct daedalus_ctx *ctx);
+
+/* daedalus-sl-replies.c */
+int daedalus_sl_rx_job_done(struct daedalus_ctx *ctx, u32 session,
+			    const struct daedalus_msg_job_done *done);
+int daedalus_sl_rx_frame(struct daedalus_ctx *ctx, u32 session,
+			 const struct daedalus_msg_frame *frame);
 
 /* daedalus-queue.c */
 int daedalus_queues_init(struct daedalus_ctx *ctx);
@@ -517,6 +607,7 @@ void daedalus_handover_watchdog(struct work_struct *work);
 /* daedalus-meta.c */
 void daedalus_meta_keep(struct daedalus_ctx *ctx, const struct vb2_v4l2_buffer *vbuf);
 void daedalus_meta_copy(struct daedalus_ctx *ctx, struct vb2_v4l2_buffer *vbuf);
+void daedalus_meta_pair(const struct vb2_v4l2_buffer *out, struct vb2_v4l2_buffer *cap);
 
 /* daedalus-replies.c */
 int daedalus_replies_rx(struct daedalus_dev *ddev, u32 session, u16 type, const void *msg);
@@ -527,6 +618,7 @@ struct dma_buf *daedalus_expbuf_for_daemon(struct daedalus_dev *ddev, u32 sessio
 
 /* daedalus-formats.c */
 void daedalus_node_caps(struct daedalus_dev *ddev, struct daedalus_caps *caps);
+void daedalus_ctx_caps(const struct daedalus_ctx *ctx, struct daedalus_caps *caps);
 const struct daedalus_coded_fmt *daedalus_coded_enum(const struct daedalus_caps *caps,
 						     unsigned int index);
 const struct daedalus_coded_fmt *daedalus_coded_find(const struct daedalus_caps *caps,

@@ -79,6 +79,20 @@ describe("context router", () => {
     expect(calls(t)).toEqual([]);
   });
 
+  test("stateless requests reach no stateful worker: dropped without a worker, a fault with one", () => {
+    expect(trace("stateless")).toEqual([
+      "START stateless: forward",
+      "SL_JOB: taken",
+      "started 1 none: 0",
+      "SL_JOB: taken",
+      "SL_FINISH: taken",
+      "SL_JOB: fault: message type 22 for context 1: unknown flags",
+      "START: forward",
+      "started 2 A: 0",
+      "SL_JOB: fault: the worker of context 2 refused message type 22: Protocol error",
+    ]);
+  });
+
   test("a worker's refusal is a fault of the connection, named", () => {
     expect(trace("refused").at(-1)).toBe("CAPBUF: fault: the worker of context 1 refused message type 20: No space left on device");
   });

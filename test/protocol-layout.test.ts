@@ -59,6 +59,7 @@ function cProgram(): string {
   for (const name of Object.keys(P.FrameFlag)) lines.push(`P("frame.${name}", DAEDALUS_FRAME_${name});`);
   for (const name of Object.keys(P.ErrorCode)) lines.push(`P("err.${name}", DAEDALUS_ERR_${name});`);
   for (const name of Object.keys(P.StartFlag)) lines.push(`P("start.${name}", DAEDALUS_START_${name});`);
+  for (const name of Object.keys(P.SlFlag)) lines.push(`P("sl.${name}", DAEDALUS_SL_${name});`);
   for (const name of Object.keys(BufFlag)) lines.push(`P("buf.${name}", V4L2_BUF_FLAG_${name.toUpperCase()});`);
   return [
     "#include <stddef.h>",
@@ -145,6 +146,7 @@ describe(`protocol layout matches ${HEADER}`, () => {
     for (const [k, val] of Object.entries(P.FrameFlag)) ts[`frame.${k}`] = val;
     for (const [k, val] of Object.entries(P.ErrorCode)) ts[`err.${k}`] = val;
     for (const [k, val] of Object.entries(P.StartFlag)) ts[`start.${k}`] = val;
+    for (const [k, val] of Object.entries(P.SlFlag)) ts[`sl.${k}`] = val;
     const c = Object.fromEntries(Object.keys(ts).map((k) => [k, fromC.get(k)]));
     expect(ts).toEqual(c as Record<string, number>);
   });

@@ -70,7 +70,8 @@ describe("decoding refuses what the kernel must never send", () => {
     ["a context id on a device message", welcomeBytes({}, { ctx_id: 4 }), /ctx_id/],
     ["unknown codec bits", welcomeBytes({ codecs: 1 << 12 }), /codecs/],
     ["zero size limit", welcomeBytes({ max_width: 0 }), /max_width/],
-    ["reserved words set", welcomeBytes({ reserved: [0, 1] }), /reserved/],
+    ["reserved word set", welcomeBytes({ reserved: 1 }), /reserved/],
+    ["stateless codec out of range", welcomeBytes({ sl_codecs: 1 << 6 }), /sl_codecs/],
   ];
   for (const [what, bytes, why] of bad) {
     test(what, () => expect(() => P.decodeKernelMessage(bytes)).toThrow(why));

@@ -41,6 +41,8 @@ union dd_kmsg {
 	struct daedalus_msg_ctl ctl;
 	struct daedalus_msg_job job;
 	struct daedalus_msg_capbuf capbuf;
+	struct daedalus_msg_sl_job sl_job;
+	struct daedalus_msg_sl_finish sl_finish;
 };
 
 void dd_router_init(struct dd_router *r)
@@ -100,6 +102,10 @@ static size_t msg_size(uint16_t type)
 		return sizeof(struct daedalus_msg_job);
 	case DAEDALUS_MSG_CAPBUF:
 		return sizeof(struct daedalus_msg_capbuf);
+	case DAEDALUS_MSG_SL_JOB:
+		return sizeof(struct daedalus_msg_sl_job);
+	case DAEDALUS_MSG_SL_FINISH:
+		return sizeof(struct daedalus_msg_sl_finish);
 	default:
 		return 0;
 	}
@@ -108,6 +114,21 @@ static size_t msg_size(uint16_t type)
 static bool dimension_ok(uint32_t v)
 {
 	return v >= DAEDALUS_MIN_DIMENSION && v <= DAEDALUS_MAX_DIMENSION;
+}
+
+static const char *sl_job_wrong(const struct daedalus_msg_sl_job *j)
+{
+	if (le32toh(j->flags) & ~(uint32_t)DAEDALUS_SL_FLAGS_ALL)
+		return "unknown flags";
+	if (le32toh(j->ctrls_len) > DAEDALUS_SL_CTRLS_MAX)
+		return "controls too large";
+	if (!j->memory || !j->cap_memory)
+		return "no memory name";
+	if (le32toh(j->cap_pixfmt) >= DAEDALUS_PIXFMT_COUNT)
+		return "pixel format out of range";
+	if (!dimension_ok(le32toh(j->cap_width)) || !dimension_ok(le32toh(j->cap_height)))
+		return "frame size out of range";
+	return j->reserved ? "reserved field set" : NULL;
 }
 
 /* The fields of a context message after its header; NULL if fine, else what is wrong. */
@@ -119,7 +140,8 @@ static const char *fields_wrong(const union dd_kmsg *m, uint16_t type)
 	case DAEDALUS_MSG_START:
 		if (le32toh(m->start.codec) >= DAEDALUS_CODEC_COUNT)
 			return "codec out of range";
-		if (le32toh(m->start.flags) & ~(uint32_t)DAEDALUS_START_NEW_STREAM)
+		if (le32toh(m->start.flags) &
+		    ~(uint32_t)(DAEDALUS_START_NEW_STREAM | DAEDALUS_START_STATELESS))
 			return "unknown flags";
 		return NULL;
 	case DAEDALUS_MSG_STOP:
@@ -133,6 +155,10 @@ static const char *fields_wrong(const union dd_kmsg *m, uint16_t type)
 		if (m->job.flags)
 			return "flags set";
 		return m->job.memory ? NULL : "no memory name";
+	case DAEDALUS_MSG_SL_JOB:
+		return sl_job_wrong(&m->sl_job);
+	case DAEDALUS_MSG_SL_FINISH:
+		return NULL;
 	default:
 		if (le32toh(m->capbuf.pixfmt) >= DAEDALUS_PIXFMT_COUNT)
 			return "pixel format out of range";
@@ -169,6 +195,10 @@ static int deliver(struct dd_router *r, struct dd_decoder *d, const union dd_kms
 				  le32toh(m->capbuf.size), le32toh(m->capbuf.memory));
 	case DAEDALUS_MSG_DRAIN:
 		return dd_decoder_drain(d);
+	case DAEDALUS_MSG_SL_JOB:
+	case DAEDALUS_MSG_SL_FINISH:
+		/* Only a stateless context's START has none of these workers answer it. */
+		return -EPROTO;
 	default:
 		return dd_decoder_stop(d, le32toh(m->ctl.queue));
 	}

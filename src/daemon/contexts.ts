@@ -84,6 +84,14 @@ export class Contexts {
       return;
     }
     let d: Decoder | undefined;
+    if (m.flags & StartFlag.STATELESS) {
+      // HELLO announced no stateless codec, so the kernel should not have sent this.
+      const why = "this daemon decodes no stateless requests";
+      dlog.error(`context ${id}: ${why}`);
+      this.opts.send(encodeError(id, ErrorCode.UNSUPPORTED, why)).catch(() => {});
+      this.opts.started(id, null);
+      return;
+    }
     try {
       d = Decoder.open(id, m.codec, this.opts.threads, this.opts.bridgeFd);
       this.decoders.set(id, d);

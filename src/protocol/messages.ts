@@ -25,6 +25,8 @@ export const MsgType = {
   JOB: UAPI.MSG_JOB,
   CAPBUF: UAPI.MSG_CAPBUF,
   DRAIN: UAPI.MSG_DRAIN,
+  SL_JOB: UAPI.MSG_SL_JOB,
+  SL_FINISH: UAPI.MSG_SL_FINISH,
   JOB_DONE: UAPI.MSG_JOB_DONE,
   FRAME: UAPI.MSG_FRAME,
   STREAM_INFO: UAPI.MSG_STREAM_INFO,
@@ -62,7 +64,9 @@ export const FrameFlag = {
 } as const;
 export const FRAME_FLAGS_ALL: number = UAPI.FRAME_FLAGS_ALL;
 /** daedalus_msg_start.flags */
-export const StartFlag = { NEW_STREAM: UAPI.START_NEW_STREAM } as const;
+export const StartFlag = { NEW_STREAM: UAPI.START_NEW_STREAM, STATELESS: UAPI.START_STATELESS } as const;
+/** daedalus_msg_sl_job.flags */
+export const SlFlag = { HOLD: UAPI.SL_HOLD, CONTINUE: UAPI.SL_CONTINUE } as const;
 /** daedalus_msg_error.code */
 export const ErrorCode = {
   UNSUPPORTED: UAPI.ERR_UNSUPPORTED,
@@ -90,7 +94,7 @@ export const HELLO = defineStruct("daedalus_msg_hello", [
   ["max_width", "u32"],
   ["max_height", "u32"],
   ["flags", "u32"],
-  ["reserved", "u32"],
+  ["sl_codecs", "u32"],
   ["daemon_version", chars(VERSION_LEN)],
 ]);
 
@@ -100,7 +104,8 @@ export const WELCOME = defineStruct("daedalus_msg_welcome", [
   ["pixfmts", "u32"],
   ["max_width", "u32"],
   ["max_height", "u32"],
-  ["reserved", array("u32", 2)],
+  ["sl_codecs", "u32"],
+  ["reserved", "u32"],
   ["module_version", chars(VERSION_LEN)],
 ]);
 
@@ -198,9 +203,52 @@ export const EXPBUF = defineStruct("daedalus_expbuf", [
   ["reserved", array("u32", 3)],
 ]);
 
+export const SL_JOB = defineStruct("daedalus_msg_sl_job", [
+  ["hdr", HEADER],
+  ["tag", "u32"],
+  ["index", "u32"],
+  ["bytesused", "u32"],
+  ["data_offset", "u32"],
+  ["timestamp", "u64"],
+  ["memory", "u32"],
+  ["flags", "u32"],
+  ["ctrls_len", "u32"],
+  ["cap_tag", "u32"],
+  ["cap_index", "u32"],
+  ["cap_memory", "u32"],
+  ["cap_pixfmt", "u32"],
+  ["cap_width", "u32"],
+  ["cap_height", "u32"],
+  ["cap_bytesperline", "u32"],
+  ["cap_size", "u32"],
+  ["reserved", "u32"],
+]);
+
+export const SL_FINISH = defineStruct("daedalus_msg_sl_finish", [
+  ["hdr", HEADER],
+  ["cap_tag", "u32"],
+  ["cap_index", "u32"],
+]);
+
+/** A record of DAEDALUS_IOC_SL_CTRLS's blob; its payload follows. */
+export const SL_CTRL = defineStruct("daedalus_sl_ctrl", [
+  ["id", "u32"],
+  ["size", "u32"],
+]);
+
+export const SL_CTRLS = defineStruct("daedalus_sl_ctrls", [
+  ["ctx_id", "u32"],
+  ["index", "u32"],
+  ["tag", "u32"],
+  ["size", "u32"],
+  ["ptr", "u64"],
+  ["reserved", array("u32", 2)],
+]);
+
 /** Every wire struct, for the layout test. */
 export const LAYOUTS: readonly StructLayout[] = [
   HEADER, HELLO, WELCOME, PING, START, CTL, JOB, CAPBUF, JOB_DONE, FRAME, STREAM_INFO, ERROR, EXPBUF,
+  SL_JOB, SL_FINISH, SL_CTRL, SL_CTRLS,
 ];
 
 const u32 = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0xffffffff));
@@ -227,7 +275,8 @@ export const WelcomeSchema = v.strictObject({
   pixfmts: bitSet(PIXFMT_COUNT),
   max_width: dimension,
   max_height: dimension,
-  reserved: v.tuple([v.literal(0), v.literal(0)]),
+  sl_codecs: bitSet(CODEC_COUNT),
+  reserved: v.literal(0),
   module_version: cString,
 });
 export type Welcome = v.InferOutput<typeof WelcomeSchema>;
@@ -247,7 +296,7 @@ export const StartSchema = v.strictObject({
   codec: codecNumber,
   width: u32,
   height: u32,
-  flags: v.picklist([0, StartFlag.NEW_STREAM]),
+  flags: v.picklist([0, StartFlag.NEW_STREAM, StartFlag.STATELESS]),
 });
 export type Start = v.InferOutput<typeof StartSchema>;
 
@@ -282,6 +331,35 @@ export const CapbufSchema = v.strictObject({
   memory: positive,
 });
 export type Capbuf = v.InferOutput<typeof CapbufSchema>;
+
+export const SlJobSchema = v.strictObject({
+  hdr: headerSchema(MsgType.SL_JOB, true),
+  tag: u32,
+  index: u32,
+  bytesused: u32,
+  data_offset: u32,
+  timestamp: v.bigint(),
+  memory: positive,
+  flags: v.pipe(u32, v.maxValue(UAPI.SL_FLAGS_ALL)),
+  ctrls_len: v.pipe(u32, v.maxValue(UAPI.SL_CTRLS_MAX)),
+  cap_tag: u32,
+  cap_index: u32,
+  cap_memory: positive,
+  cap_pixfmt: pixfmtNumber,
+  cap_width: dimension,
+  cap_height: dimension,
+  cap_bytesperline: positive,
+  cap_size: positive,
+  reserved: v.literal(0),
+});
+export type SlJob = v.InferOutput<typeof SlJobSchema>;
+
+export const SlFinishSchema = v.strictObject({
+  hdr: headerSchema(MsgType.SL_FINISH, true),
+  cap_tag: u32,
+  cap_index: u32,
+});
+export type SlFinish = v.InferOutput<typeof SlFinishSchema>;
 
 /*
  * What the decoding workers copy to the event loop for its log: they write
@@ -331,7 +409,9 @@ export type KernelMessage =
   | { readonly type: "CLOSE"; readonly msg: Ctl }
   | { readonly type: "DRAIN"; readonly msg: Ctl }
   | { readonly type: "JOB"; readonly msg: Job }
-  | { readonly type: "CAPBUF"; readonly msg: Capbuf };
+  | { readonly type: "CAPBUF"; readonly msg: Capbuf }
+  | { readonly type: "SL_JOB"; readonly msg: SlJob }
+  | { readonly type: "SL_FINISH"; readonly msg: SlFinish };
 
 /** A decoding worker's copy of a message it sent, validated. */
 export type WorkerMessage =
@@ -357,6 +437,8 @@ function encode(layout: StructLayout, value: Parameters<typeof writeStruct>[2]):
 
 export interface HelloFields {
   codecs: number;
+  /** Codecs decoded from stateless requests; 0 if none. */
+  slCodecs?: number;
   pixfmts: number;
   maxWidth: number;
   maxHeight: number;
@@ -370,6 +452,7 @@ export function encodeHello(seq: number, f: HelloFields): Uint8Array {
     pixfmts: f.pixfmts,
     max_width: f.maxWidth,
     max_height: f.maxHeight,
+    sl_codecs: f.slCodecs ?? 0,
     daemon_version: f.daemonVersion,
   });
 }
@@ -395,6 +478,8 @@ const KERNEL_MESSAGES = {
   [MsgType.DRAIN]: { type: "DRAIN", layout: CTL, schema: DrainSchema },
   [MsgType.JOB]: { type: "JOB", layout: JOB, schema: JobSchema },
   [MsgType.CAPBUF]: { type: "CAPBUF", layout: CAPBUF, schema: CapbufSchema },
+  [MsgType.SL_JOB]: { type: "SL_JOB", layout: SL_JOB, schema: SlJobSchema },
+  [MsgType.SL_FINISH]: { type: "SL_FINISH", layout: SL_FINISH, schema: SlFinishSchema },
 } as const;
 
 const WORKER_MESSAGES = {

@@ -8,8 +8,9 @@
 export const UAPI = {
   BRIDGE_NAME: "daedalus-v4l2",
   CARD_NAME: "daedalus-dec",
+  SL_CARD_NAME: "daedalus-dec-sl",
   PROTO_MAGIC: 0x34564444,
-  PROTO_VERSION: 4,
+  PROTO_VERSION: 5,
   MSG_MAX_LEN: 4096,
 
   MSG_HELLO: 0x0001,
@@ -22,6 +23,8 @@ export const UAPI = {
   MSG_JOB: 0x0013,
   MSG_CAPBUF: 0x0014,
   MSG_DRAIN: 0x0015,
+  MSG_SL_JOB: 0x0016,
+  MSG_SL_FINISH: 0x0017,
   MSG_JOB_DONE: 0x0020,
   MSG_FRAME: 0x0021,
   MSG_STREAM_INFO: 0x0022,
@@ -67,9 +70,17 @@ export const UAPI = {
   ERROR_TEXT_LEN: 96,
 
   START_NEW_STREAM: 0x01,
+  START_STATELESS: 0x02,
+
+  SL_HOLD: 0x01,
+  SL_CONTINUE: 0x02,
+  SL_FLAGS_ALL: 0x03,
+  SL_CTRLS_MAX: 16384,
 
   /** _IOWR(0xdd, 0x01, struct daedalus_expbuf) */
   IOC_EXPBUF: 0xc020dd01,
+  /** _IOWR(0xdd, 0x02, struct daedalus_sl_ctrls) */
+  IOC_SL_CTRLS: 0xc020dd02,
 } as const;
 
 /** The bridge device the daemon opens. */

@@ -34,13 +34,22 @@ function readText(path: string): string | null {
   }
 }
 
-/** The decoder's /dev/videoN and the /dev/mediaN it belongs to. */
-export function findNodes(root = SYSFS_V4L): { video: string | null; media: string | null } {
+/**
+ * A decoder's /dev/videoN and the /dev/mediaN it belongs to: the stateful
+ * node's, or the stateless node's for @card UAPI.SL_CARD_NAME. Both media
+ * devices hang off the module's one platform device, so a media device is
+ * told by its model, which the module sets to its node's card.
+ */
+export function findNodes(root = SYSFS_V4L, card: string = CARD): { video: string | null; media: string | null } {
   if (!existsSync(root)) return { video: null, media: null };
   for (const name of readdirSync(root).sort()) {
-    if (readText(join(root, name, "name")) !== CARD) continue;
+    if (readText(join(root, name, "name")) !== card) continue;
     const device = join(root, name, "device");
-    const media = existsSync(device) ? readdirSync(device).find((e) => /^media\d+$/.test(e)) : undefined;
+    const media = existsSync(device)
+      ? readdirSync(device)
+          .sort()
+          .find((e) => /^media\d+$/.test(e) && readText(join(device, e, "model")) === card)
+      : undefined;
     return { video: `/dev/${name}`, media: media ? `/dev/${media}` : null };
   }
   return { video: null, media: null };

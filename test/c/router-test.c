@@ -103,6 +103,18 @@ static void capbuf(uint32_t ctx, uint32_t tag, uint32_t pixfmt)
 	take("CAPBUF", &m, sizeof(m));
 }
 
+static void sl_job(uint32_t ctx, uint32_t tag, uint32_t flags)
+{
+	struct daedalus_msg_sl_job m = { .tag = tag, .index = tag % 4, .bytesused = 100,
+					 .timestamp = 1000 * tag, .memory = 1, .flags = flags,
+					 .cap_tag = tag + 1, .cap_memory = 2, .cap_width = 64,
+					 .cap_height = 48, .cap_bytesperline = 64,
+					 .cap_size = 64 * 48 * 3 / 2 };
+
+	hdr(&m.hdr, DAEDALUS_MSG_SL_JOB, sizeof(m), ctx);
+	take("SL_JOB", &m, sizeof(m));
+}
+
 static void started(uint32_t ctx, struct dd_decoder *d)
 {
 	printf("started %u %s: %d\n", ctx, d ? d->name : "none", dd_router_started(&router, ctx, d));
@@ -149,6 +161,22 @@ int main(int argc, char **argv)
 		job(1, 1);
 		started(1, NULL);
 		job(1, 2);
+	} else if (!strcmp(s, "stateless")) {
+		struct daedalus_msg_sl_finish f = { .cap_tag = 2 };
+		struct daedalus_msg_start m = { .codec = DAEDALUS_CODEC_H264,
+						.flags = DAEDALUS_START_STATELESS };
+
+		hdr(&m.hdr, DAEDALUS_MSG_START, sizeof(m), 1);
+		take("START stateless", &m, sizeof(m));
+		sl_job(1, 1, 0);
+		started(1, NULL);
+		sl_job(1, 3, DAEDALUS_SL_HOLD);
+		hdr(&f.hdr, DAEDALUS_MSG_SL_FINISH, sizeof(f), 1);
+		take("SL_FINISH", &f, sizeof(f));
+		sl_job(1, 5, 0x80);
+		start(2, DAEDALUS_CODEC_H264);
+		started(2, &a);
+		sl_job(2, 7, 0);
 	} else if (!strcmp(s, "refused")) {
 		a.refuse = -ENOSPC;
 		start(1, DAEDALUS_CODEC_H264);

@@ -20,10 +20,12 @@
 #define DAEDALUS_BRIDGE_NAME		"daedalus-v4l2"
 /* The decoder node's card (VIDIOC_QUERYCAP), by which clients and the daemon find it. */
 #define DAEDALUS_CARD_NAME		"daedalus-dec"
+/* The stateless node's card, also its media device's model. */
+#define DAEDALUS_SL_CARD_NAME		"daedalus-dec-sl"
 
 /* "DDV4" as it reads in memory on the little-endian wire. */
 #define DAEDALUS_PROTO_MAGIC		0x34564444
-#define DAEDALUS_PROTO_VERSION		4
+#define DAEDALUS_PROTO_VERSION		5
 
 /* No message is larger; a read() buffer of this size always suffices. */
 #define DAEDALUS_MSG_MAX_LEN		4096
@@ -41,6 +43,8 @@
 #define DAEDALUS_MSG_JOB		0x0013	/* a bitstream buffer to decode */
 #define DAEDALUS_MSG_CAPBUF		0x0014	/* a frame buffer to fill */
 #define DAEDALUS_MSG_DRAIN		0x0015	/* finish everything sent so far */
+#define DAEDALUS_MSG_SL_JOB		0x0016	/* a stateless request to decode */
+#define DAEDALUS_MSG_SL_FINISH		0x0017	/* a held picture is complete */
 
 /* Decoding, daemon -> kernel. */
 #define DAEDALUS_MSG_JOB_DONE		0x0020	/* a bitstream buffer is consumed */
@@ -48,7 +52,7 @@
 #define DAEDALUS_MSG_STREAM_INFO	0x0022	/* the stream's parameters */
 #define DAEDALUS_MSG_ERROR		0x0023	/* the context cannot go on */
 
-/* Codecs, as bit numbers in daedalus_msg_hello.codecs. Wire-stable. */
+/* Codecs, as bit numbers in daedalus_msg_hello.codecs and .sl_codecs. Wire-stable. */
 #define DAEDALUS_CODEC_H264		0
 #define DAEDALUS_CODEC_HEVC		1
 #define DAEDALUS_CODEC_VP8		2
@@ -132,7 +136,9 @@ struct daedalus_msg_hdr {
  *	DAEDALUS_MAX_DIMENSION
  * @max_height: largest coded height decoded, same range
  * @flags: zero
- * @reserved: zero
+ * @sl_codecs: bit set of DAEDALUS_CODEC_* the daemon decodes from
+ *	stateless requests; the stateless node enumerates these of them that
+ *	the running kernel has controls for
  * @daemon_version: NUL-terminated, printable; shown in debugfs and sysfs
  *
  * The first message on every open of the bridge; at most one per open.
@@ -144,7 +150,7 @@ struct daedalus_msg_hello {
 	__le32 max_width;
 	__le32 max_height;
 	__le32 flags;
-	__le32 reserved;
+	__le32 sl_codecs;
 	char daemon_version[DAEDALUS_VERSION_LEN];
 };
 
@@ -155,6 +161,8 @@ struct daedalus_msg_hello {
  * @pixfmts: the CAPTURE layouts the node now enumerates
  * @max_width: the frame-size limit the node now enforces
  * @max_height: likewise
+ * @sl_codecs: the codecs the stateless node now enumerates, 0 if the
+ *	module was loaded without it
  * @reserved: zero
  * @module_version: NUL-terminated version of the kernel module
  */
@@ -164,7 +172,8 @@ struct daedalus_msg_welcome {
 	__le32 pixfmts;
 	__le32 max_width;
 	__le32 max_height;
-	__le32 reserved[2];
+	__le32 sl_codecs;
+	__le32 reserved;
 	char module_version[DAEDALUS_VERSION_LEN];
 };
 
@@ -215,6 +224,12 @@ struct daedalus_msg_start {
  * decoder forgets the stream and describes it anew (STREAM_INFO).
  */
 #define DAEDALUS_START_NEW_STREAM	0x01
+/*
+ * daedalus_msg_start.flags: the context is the stateless node's. Its work
+ * comes as SL_JOB and SL_FINISH, never as JOB, CAPBUF or DRAIN, and the
+ * daemon sends no STREAM_INFO for it: the client sets the formats.
+ */
+#define DAEDALUS_START_STATELESS	0x02
 
 /**
  * struct daedalus_msg_ctl - STOP, CLOSE and DRAIN
@@ -382,6 +397,125 @@ struct daedalus_msg_error {
 	__le32 reserved;
 	char text[DAEDALUS_ERROR_TEXT_LEN];
 };
+
+/*
+ * Stateless decoding (dev-stateless-decoder.rst). Each request the client
+ * queues carries one OUTPUT buffer and the codec controls it was queued
+ * with; the kernel pairs it with a CAPTURE buffer and sends one SL_JOB for
+ * both. The daemon answers FRAME for the CAPTURE buffer, then JOB_DONE for
+ * the OUTPUT buffer (which completes the request). A picture may come in
+ * several requests (slices, V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF): all but
+ * the last carry DAEDALUS_SL_HOLD, and the daemon answers each of those
+ * with JOB_DONE alone; the picture is finished by the first SL_JOB without
+ * HOLD or by an SL_FINISH. CAPTURE buffers come back in the order they were
+ * sent; FRAME's timestamp and frame-type flags are ignored (the kernel
+ * copies them from the OUTPUT buffer), only DAEDALUS_FRAME_ERROR counts.
+ * A STOP of OUTPUT takes back the CAPTURE buffers of the jobs with the
+ * daemon as well: it drops those jobs, and pictures not yet finished.
+ */
+
+/* daedalus_msg_sl_job.flags */
+#define DAEDALUS_SL_HOLD		0x01	/* more requests follow for this picture */
+#define DAEDALUS_SL_CONTINUE		0x02	/* the same CAPTURE buffer as the last SL_JOB */
+#define DAEDALUS_SL_FLAGS_ALL		0x03
+
+/**
+ * struct daedalus_msg_sl_job - a stateless request to decode
+ * @hdr: type DAEDALUS_MSG_SL_JOB
+ * @tag: names this hand-over of the OUTPUT buffer
+ * @index: the OUTPUT buffer's index
+ * @bytesused: bytes of bitstream, starting at @data_offset
+ * @data_offset: where the bitstream starts in the buffer
+ * @timestamp: the OUTPUT buffer's timestamp (ns): the picture's name, by
+ *	which later requests refer to it
+ * @memory: names the OUTPUT buffer's memory, as daedalus_msg_job.memory
+ * @flags: DAEDALUS_SL_*
+ * @ctrls_len: bytes of the request's controls, fetched with
+ *	DAEDALUS_IOC_SL_CTRLS; at most DAEDALUS_SL_CTRLS_MAX
+ * @cap_tag: names this hand-over of the CAPTURE buffer
+ * @cap_index: the CAPTURE buffer's index
+ * @cap_memory: names its memory
+ * @cap_pixfmt: DAEDALUS_PIXFMT_* of its layout
+ * @cap_width: the coded width the layout is for
+ * @cap_height: likewise
+ * @cap_bytesperline: of its first plane; planes follow each other
+ * @cap_size: bytes the CAPTURE buffer holds
+ * @reserved: zero
+ */
+struct daedalus_msg_sl_job {
+	struct daedalus_msg_hdr hdr;
+	__le32 tag;
+	__le32 index;
+	__le32 bytesused;
+	__le32 data_offset;
+	__le64 timestamp;
+	__le32 memory;
+	__le32 flags;
+	__le32 ctrls_len;
+	__le32 cap_tag;
+	__le32 cap_index;
+	__le32 cap_memory;
+	__le32 cap_pixfmt;
+	__le32 cap_width;
+	__le32 cap_height;
+	__le32 cap_bytesperline;
+	__le32 cap_size;
+	__le32 reserved;
+};
+
+/**
+ * struct daedalus_msg_sl_finish - the held picture is complete
+ * @hdr: type DAEDALUS_MSG_SL_FINISH
+ * @cap_tag: of the SL_JOB that handed the CAPTURE buffer over
+ * @cap_index: the CAPTURE buffer's index
+ *
+ * Sent when the next request names another picture, on V4L2_DEC_CMD_FLUSH,
+ * and never while an SL_JOB for that buffer lacks its JOB_DONE. The daemon
+ * decodes what it gathered and answers FRAME.
+ */
+struct daedalus_msg_sl_finish {
+	struct daedalus_msg_hdr hdr;
+	__le32 cap_tag;
+	__le32 cap_index;
+};
+
+/* Most bytes of controls one request carries. */
+#define DAEDALUS_SL_CTRLS_MAX		16384
+
+/**
+ * struct daedalus_sl_ctrl - one control in DAEDALUS_IOC_SL_CTRLS's blob
+ * @id: V4L2_CID_STATELESS_*
+ * @size: bytes of payload that follow: the control's value in its uAPI
+ *	layout (dynamic arrays: the elements set); the next record starts at
+ *	the next multiple of 8
+ */
+struct daedalus_sl_ctrl {
+	__u32 id;
+	__u32 size;
+};
+
+/**
+ * struct daedalus_sl_ctrls - DAEDALUS_IOC_SL_CTRLS: a request's controls
+ * @ctx_id: the context
+ * @index: the OUTPUT buffer's index
+ * @tag: its SL_JOB's tag; the buffer must still be with the daemon
+ * @size: bytes at @ptr; returned: bytes written, the SL_JOB's ctrls_len
+ * @ptr: where to write the run of struct daedalus_sl_ctrl records
+ * @reserved: zero
+ *
+ * The controls are those the request was queued with, taken when it was
+ * queued. ENOSPC if @size is smaller than ctrls_len (nothing written).
+ */
+struct daedalus_sl_ctrls {
+	__u32 ctx_id;
+	__u32 index;
+	__u32 tag;
+	__u32 size;
+	__u64 ptr;
+	__u32 reserved[2];
+};
+
+#define DAEDALUS_IOC_SL_CTRLS	_IOWR(0xdd, 0x02, struct daedalus_sl_ctrls)
 
 /**
  * struct daedalus_expbuf - DAEDALUS_IOC_EXPBUF: a buffer as a dmabuf
