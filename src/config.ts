@@ -34,6 +34,14 @@ export const ConfigSchema = v.strictObject({
     }),
     {},
   ),
+  /** The stateless node (loaded with the module's stateless=1). */
+  stateless: v.optional(
+    v.strictObject({
+      /** Codecs to offer there, of those the daemon decodes statelessly; all by default. */
+      codecs: v.optional(v.array(codecName)),
+    }),
+    {},
+  ),
 });
 export type Config = v.InferOutput<typeof ConfigSchema>;
 

@@ -12,6 +12,7 @@ describe("config", () => {
       bridge: "/dev/daedalus-v4l2",
       reconnect: { initialMs: 100, maxMs: 5000 },
       decoder: { threads: 0, maxWidth: 8192, maxHeight: 8192 },
+      stateless: {},
     });
   });
 
@@ -20,6 +21,7 @@ describe("config", () => {
     expect(c.decoder.codecs).toEqual(["h264", "vp9"]);
     expect(c.decoder.threads).toBe(4);
     expect(c.reconnect).toEqual({ initialMs: 100, maxMs: 1000 });
+    expect(parseConfig({ stateless: { codecs: ["h264"] } }).stateless.codecs).toEqual(["h264"]);
   });
 
   test("an unknown key is an error naming its path", () => {

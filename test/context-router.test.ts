@@ -79,14 +79,23 @@ describe("context router", () => {
     expect(calls(t)).toEqual([]);
   });
 
-  test("stateless requests reach no stateful worker: dropped without a worker, a fault with one", () => {
+  test("a stateless context's requests go to its stateless worker, in order; a stateful worker refuses them", () => {
     expect(trace("stateless")).toEqual([
       "START stateless: forward",
       "SL_JOB: taken",
-      "started 1 none: 0",
+      "S sl-job tag 1 index 1 cap 0 flags 0",
+      "started 1 S: 0",
+      "S sl-job tag 3 index 3 cap 0 flags 1",
       "SL_JOB: taken",
+      "S sl-finish tag 4 index 0",
       "SL_FINISH: taken",
+      "S stop 0",
+      "STOP: taken",
+      "JOB: fault: the worker of context 1 refused message type 19: Protocol error",
       "SL_JOB: fault: message type 22 for context 1: unknown flags",
+      "START stateless: forward",
+      "started 3 none: 0",
+      "SL_JOB: taken",
       "START: forward",
       "started 2 A: 0",
       "SL_JOB: fault: the worker of context 2 refused message type 22: Protocol error",

@@ -180,13 +180,14 @@ err_free:
  * dd_pump_started() - the event loop handled a context's START
  * @p: the pump
  * @ctx_id: the context
- * @d: its worker from now on, or NULL if none could be started
+ * @worker: its worker from now on (a struct dd_decoder, or a struct
+ *	dd_sl_worker for a stateless context), or NULL if none could be started
  *
  * Return: 0, or -ENOENT if the context was closed meanwhile.
  */
-DD_EXPORT int dd_pump_started(struct dd_pump *p, uint32_t ctx_id, struct dd_decoder *d)
+DD_EXPORT int dd_pump_started(struct dd_pump *p, uint32_t ctx_id, void *worker)
 {
-	return dd_router_started(&p->router, ctx_id, d);
+	return dd_router_started(&p->router, ctx_id, worker);
 }
 
 /**

@@ -11,10 +11,9 @@
 #include "shim.h"
 
 struct dd_pump;
-struct dd_decoder;
 
 DD_EXPORT struct dd_pump *dd_pump_start(int dev_fd, int32_t *out_read_fd);
-DD_EXPORT int dd_pump_started(struct dd_pump *p, uint32_t ctx_id, struct dd_decoder *d);
+DD_EXPORT int dd_pump_started(struct dd_pump *p, uint32_t ctx_id, void *worker);
 DD_EXPORT int dd_pump_stop(struct dd_pump *p, char *why, int whylen);
 
 #endif

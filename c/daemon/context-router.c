@@ -18,6 +18,7 @@
 
 #include "context-router.h"
 #include "decoder.h"
+#include "sl-worker.h"
 
 /* A message kept for a worker that its START's answer has not named yet. */
 struct dd_pending {
@@ -30,7 +31,8 @@ struct dd_pending {
 struct dd_route {
 	struct dd_route *next;
 	uint32_t ctx_id;
-	struct dd_decoder *decoder;	/* NULL before the first START's answer, or if it failed */
+	bool stateless;		/* the stateless node's: its worker is a struct dd_sl_worker */
+	void *worker;		/* NULL before the first START's answer, or if it failed */
 	struct dd_pending *head, **tail;	/* empty, or a START's place first */
 };
 
@@ -174,15 +176,34 @@ static const char *fields_wrong(const union dd_kmsg *m, uint16_t type)
  * Called with the lock held: @m to @d, now. Returns 0, or the worker's
  * refusal (-ENOMEM, or -ENOSPC for more frame buffers than vb2 has).
  */
-static int deliver(struct dd_router *r, struct dd_decoder *d, const union dd_kmsg *m)
+/* A stateless context's worker takes its requests, their ends and STOPs. */
+static int deliver_sl(struct dd_sl_worker *w, const union dd_kmsg *m)
 {
+	switch (le16toh(m->hdr.type)) {
+	case DAEDALUS_MSG_SL_JOB:
+		return dd_sl_worker_job(w, &m->sl_job);
+	case DAEDALUS_MSG_SL_FINISH:
+		return dd_sl_worker_finish(w, le32toh(m->sl_finish.cap_tag),
+					   le32toh(m->sl_finish.cap_index));
+	case DAEDALUS_MSG_STOP:
+		return dd_sl_worker_stop(w, le32toh(m->ctl.queue));
+	default:
+		return -EPROTO;
+	}
+}
+
+static int deliver(struct dd_router *r, const struct dd_route *rt, const union dd_kmsg *m)
+{
+	struct dd_decoder *d = rt->worker;
 	uint16_t type = le16toh(m->hdr.type);
 
-	if (!d) {
+	if (!rt->worker) {
 		r->dropped++;
 		return 0;
 	}
 	r->routed++;
+	if (rt->stateless)
+		return deliver_sl(rt->worker, m);
 	switch (type) {
 	case DAEDALUS_MSG_JOB:
 		return dd_decoder_job(d, le32toh(m->job.tag), le32toh(m->job.index),
@@ -197,7 +218,7 @@ static int deliver(struct dd_router *r, struct dd_decoder *d, const union dd_kms
 		return dd_decoder_drain(d);
 	case DAEDALUS_MSG_SL_JOB:
 	case DAEDALUS_MSG_SL_FINISH:
-		/* Only a stateless context's START has none of these workers answer it. */
+		/* A stateful context's worker has no use for them. */
 		return -EPROTO;
 	default:
 		return dd_decoder_stop(d, le32toh(m->ctl.queue));
@@ -265,6 +286,7 @@ enum dd_route_result dd_router_take(struct dd_router *r, const void *msg, size_t
 			rt = calloc(1, sizeof(*rt));
 			if (rt) {
 				rt->ctx_id = ctx_id;
+				rt->stateless = le32toh(m.start.flags) & DAEDALUS_START_STATELESS;
 				rt->tail = &rt->head;
 				*slot = rt;
 			}
@@ -295,7 +317,7 @@ enum dd_route_result dd_router_take(struct dd_router *r, const void *msg, size_t
 			return DD_ROUTE_FAULT;
 		}
 	} else {
-		err = deliver(r, rt->decoder, &m);
+		err = deliver(r, rt, &m);
 	}
 	pthread_mutex_unlock(&r->lock);
 	if (err) {
@@ -306,7 +328,7 @@ enum dd_route_result dd_router_take(struct dd_router *r, const void *msg, size_t
 	return DD_ROUTE_TAKEN;
 }
 
-int dd_router_started(struct dd_router *r, uint32_t ctx_id, struct dd_decoder *d)
+int dd_router_started(struct dd_router *r, uint32_t ctx_id, void *worker)
 {
 	struct dd_route *rt;
 	struct dd_pending *p;
@@ -318,7 +340,7 @@ int dd_router_started(struct dd_router *r, uint32_t ctx_id, struct dd_decoder *d
 		pthread_mutex_unlock(&r->lock);
 		return -ENOENT;
 	}
-	rt->decoder = d;
+	rt->worker = worker;
 	/* The START answered goes, then everything up to the next START. */
 	do {
 		p = rt->head;
@@ -328,7 +350,7 @@ int dd_router_started(struct dd_router *r, uint32_t ctx_id, struct dd_decoder *d
 
 			memcpy(&m, p->msg, p->len);
 			if (!err)
-				err = deliver(r, d, &m);
+				err = deliver(r, rt, &m);
 		}
 		free(p);
 	} while (rt->head && !rt->head->start);

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The daemon's per-context messages from the kernel go straight to the
- * context's worker in C: the pump thread reads JOB, CAPBUF, DRAIN and STOP
- * and hands each to the worker of its context, checked field by field as
+ * context's worker in C: the pump thread reads JOB, CAPBUF, DRAIN, SL_JOB,
+ * SL_FINISH and STOP and hands each to the worker of its context (a
+ * struct dd_decoder, or a struct dd_sl_worker for a context whose START
+ * was flagged DAEDALUS_START_STATELESS), checked field by field as
  * include/uapi/linux/daedalus-v4l2.h defines them. START and CLOSE, the
  * contexts' lifecycle, stay with the daemon's event loop, which opens,
  * restarts and closes the workers and tells the router with
@@ -17,7 +19,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct dd_decoder;
 struct dd_route;
 
 struct dd_router {
@@ -46,11 +47,11 @@ enum dd_route_result dd_router_take(struct dd_router *r, const void *msg, size_t
 
 /*
  * The event loop handled the oldest START of @ctx_id not yet answered:
- * the context's worker is now @d (NULL if none could be started; its
- * messages are then dropped). Returns 0; -ENOENT if the context was
+ * the context's worker is now @worker (NULL if none could be started; its
+ * messages are then dropped), of the kind its START named. Returns 0; -ENOENT if the context was
  * closed meanwhile (its CLOSE is on its way to the event loop); or the
  * worker's refusal of a message that waited for it.
  */
-int dd_router_started(struct dd_router *r, uint32_t ctx_id, struct dd_decoder *d);
+int dd_router_started(struct dd_router *r, uint32_t ctx_id, void *worker);
 
 #endif

@@ -18,6 +18,7 @@
 #include <linux/videodev2.h>
 
 #include "backend.h"
+#include "bridge-msg.h"
 #include "bufmap.h"
 #include "convert.h"
 #include "decoder.h"
@@ -95,81 +96,33 @@ enum delivery {
 };
 
 /*
- * Messages to the kernel, written by the worker itself: the kernel checks
- * every field of each, so a trip through the event loop would only add
- * latency to every frame. STREAM_INFO and ERROR are also copied to the
- * event loop, which logs them.
+ * Messages to the kernel, written by the worker itself (bridge-msg.h): the
+ * kernel checks every field of each, so a trip through the event loop would
+ * only add latency to every frame. STREAM_INFO and ERROR are also copied to
+ * the event loop, which logs them.
  */
-
-static void hdr_init(struct daedalus_msg_hdr *h, uint16_t type, uint32_t len, uint32_t ctx_id)
-{
-	h->magic = DAEDALUS_PROTO_MAGIC;
-	h->version = DAEDALUS_PROTO_VERSION;
-	h->type = type;
-	h->length = len;
-	h->seq = 0;
-	h->ctx_id = ctx_id;
-	h->reserved = 0;
-}
-
-/*
- * A write to the bridge is taken or refused whole, at once: a message about
- * a context is never queued, so EAGAIN is not expected, but is waited out
- * briefly like the event loop does. A refusal is not reported here: it
- * means the bridge closed or was reopened after the context went away,
- * and the kernel counts it.
- */
-static void send_msg(struct dd_decoder *d, const void *msg, size_t len)
-{
-	for (int attempt = 0; attempt < 100; attempt++) {
-		if (write(d->bridge_fd, msg, len) >= 0 || (errno != EINTR && errno != EAGAIN))
-			return;
-		if (errno == EAGAIN)
-			poll(&(struct pollfd){ .fd = d->bridge_fd, .events = POLLOUT }, 1, 5);
-	}
-}
-
-/* Each message is smaller than PIPE_BUF, so a write is whole even with other workers. */
-static void notify_log(struct dd_decoder *d, const void *msg, size_t len)
-{
-	while (write(d->notify_fd, msg, len) < 0 && errno == EINTR)
-		;
-}
 
 static void send_job_done(struct dd_decoder *d, uint32_t tag, uint32_t index, uint32_t flags)
 {
-	struct daedalus_msg_job_done m = { .tag = tag, .index = index, .flags = flags };
-
-	hdr_init(&m.hdr, DAEDALUS_MSG_JOB_DONE, sizeof(m), d->ctx_id);
-	send_msg(d, &m, sizeof(m));
+	dd_msg_job_done(d->bridge_fd, d->ctx_id, tag, index, flags);
 }
 
 static void send_frame(struct dd_decoder *d, const struct capbuf *cb, uint32_t bytesused,
 		       uint32_t flags, int64_t timestamp)
 {
-	struct daedalus_msg_frame m = { .tag = cb->tag, .index = cb->index,
-					.bytesused = bytesused, .flags = flags,
-					.timestamp = (uint64_t)timestamp };
-
-	hdr_init(&m.hdr, DAEDALUS_MSG_FRAME, sizeof(m), d->ctx_id);
-	send_msg(d, &m, sizeof(m));
+	dd_msg_frame(d->bridge_fd, d->ctx_id, cb->tag, cb->index, bytesused, flags, timestamp);
 }
 
 static void __attribute__((format(printf, 3, 4)))
 send_error(struct dd_decoder *d, uint32_t code, const char *fmt, ...)
 {
-	struct daedalus_msg_error m = { .code = code };
+	char text[DAEDALUS_ERROR_TEXT_LEN];
 	va_list ap;
 
-	hdr_init(&m.hdr, DAEDALUS_MSG_ERROR, sizeof(m), d->ctx_id);
 	va_start(ap, fmt);
-	vsnprintf(m.text, sizeof(m.text), fmt, ap);
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	for (char *p = m.text; *p; p++)
-		if (*p < 0x20 || *p > 0x7e)
-			*p = '?';
-	send_msg(d, &m, sizeof(m));
-	notify_log(d, &m, sizeof(m));
+	dd_msg_error(d->bridge_fd, d->notify_fd, d->ctx_id, code, text);
 	d->failed = true;
 }
 
@@ -254,14 +207,14 @@ static void send_stream_info(struct dd_decoder *d, const struct stream_info *si)
 
 	/* Enough frame buffers that the decoder never waits on the client's last few. */
 	m.min_buffers = (uint32_t)(min < 2 ? 2 : min > DAEDALUS_MAX_MIN_BUFFERS ? DAEDALUS_MAX_MIN_BUFFERS : min);
-	hdr_init(&m.hdr, DAEDALUS_MSG_STREAM_INFO, sizeof(m), d->ctx_id);
+	dd_msg_hdr(&m.hdr, DAEDALUS_MSG_STREAM_INFO, sizeof(m), d->ctx_id);
 	/* The kernel takes every frame buffer back in answer: none is ours until then. */
 	pthread_mutex_lock(&d->lock);
 	d->npool = 0;
 	d->await_cap_stop = true;
 	pthread_mutex_unlock(&d->lock);
-	send_msg(d, &m, sizeof(m));
-	notify_log(d, &m, sizeof(m));
+	dd_msg_send(d->bridge_fd, &m, sizeof(m));
+	dd_msg_notify(d->notify_fd, &m, sizeof(m));
 	d->info = *si;
 	d->info_sent = true;
 }

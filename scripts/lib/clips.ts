@@ -34,6 +34,8 @@ export interface ClipSpec {
    * for seeking; default the encoder's own choice. H.264 only.
    */
   gop?: number;
+  /** Slices per picture (x264's slices); default the encoder's own, one. H.264 only. */
+  slices?: number;
 }
 
 export interface Clip {
@@ -53,6 +55,8 @@ export interface Clip {
   noise: number;
   /** The fixed keyframe interval, 0 for the encoder's choice. */
   gop: number;
+  /** Slices per picture, 0 for the encoder's choice. */
+  slices: number;
 }
 
 export const DEFAULT_CONTAINER: Record<ClipCodec, ClipContainer> = {
@@ -141,6 +145,7 @@ export function makeClip(spec: ClipSpec, opts: { dir?: string; force?: boolean }
   const bitDepth = spec.bitDepth ?? 8;
   const noise = spec.noise ?? 0;
   const gop = spec.gop ?? 0;
+  const slices = spec.slices ?? 0;
   const { codec, width, height, frames } = spec;
 
   for (const [name, value] of Object.entries({ width, height, frames, fps })) {
@@ -156,6 +161,8 @@ export function makeClip(spec: ClipSpec, opts: { dir?: string; force?: boolean }
   if (!Number.isInteger(noise) || noise < 0 || noise > 100) throw new Error("clip noise must be an integer 0-100");
   if (!Number.isInteger(gop) || gop < 0) throw new Error("clip gop must be a non-negative integer");
   if (gop && codec !== "h264") throw new Error("a fixed gop is for h264 clips only");
+  if (!Number.isInteger(slices) || slices < 0) throw new Error("clip slices must be a non-negative integer");
+  if (slices && codec !== "h264") throw new Error("slices are for h264 clips only");
 
   const pixFmt = bitDepth === 10 ? "yuv420p10le" : "yuv420p";
   const enc = encoderArgs(codec, bitDepth === 10);
@@ -167,6 +174,7 @@ export function makeClip(spec: ClipSpec, opts: { dir?: string; force?: boolean }
     ...enc.args,
     // No scene-cut keyframes: keyframes exactly every gop frames, closed GOPs (x264's default).
     ...(gop ? ["-g", String(gop), "-keyint_min", String(gop), "-sc_threshold", "0"] : []),
+    ...(slices ? ["-x264-params", `slices=${slices}`] : []),
     "-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1",
     // The index first, so a file cut short still opens.
     ...(mux.format === "mp4" ? ["-movflags", "+faststart"] : []),
@@ -174,10 +182,10 @@ export function makeClip(spec: ClipSpec, opts: { dir?: string; force?: boolean }
   ];
   const hash = createHash("sha256").update(JSON.stringify(args)).digest("hex").slice(0, 10);
   const dir = opts.dir ?? clipsDir();
-  const name = `${codec}-${width}x${height}-${frames}f-${fps}fps-${bitDepth}bit${noise ? `-noise${noise}` : ""}${gop ? `-gop${gop}` : ""}-${hash}.${mux.ext}`;
+  const name = `${codec}-${width}x${height}-${frames}f-${fps}fps-${bitDepth}bit${noise ? `-noise${noise}` : ""}${gop ? `-gop${gop}` : ""}${slices ? `-${slices}slices` : ""}-${hash}.${mux.ext}`;
   const path = join(dir, name);
   const clip: Clip = {
-    path, codec, width, height, frames, container, fps, bitDepth, pixFmt, profile: enc.profile, noise, gop,
+    path, codec, width, height, frames, container, fps, bitDepth, pixFmt, profile: enc.profile, noise, gop, slices,
   };
 
   if (!opts.force && existsSync(path)) return clip;

@@ -36,8 +36,13 @@ export function daedalusd(...args: string[]): string[] {
 }
 
 /** Runs a command to completion, returning its exit code and output. */
-export function run(cmd: string[], opts: { timeoutMs?: number } = {}): { code: number; out: string; err: string } {
-  const p = Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe", timeout: opts.timeoutMs ?? 120_000 });
+/** Runs @cmd to its end; @env adds to (or overrides) this process's environment. */
+export function run(
+  cmd: string[],
+  opts: { timeoutMs?: number; env?: Record<string, string> } = {},
+): { code: number; out: string; err: string } {
+  const env = opts.env ? { ...process.env, ...opts.env } : undefined;
+  const p = Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe", timeout: opts.timeoutMs ?? 120_000, env });
   return { code: p.exitCode ?? -1, out: p.stdout.toString(), err: p.stderr.toString() };
 }
 

@@ -7,6 +7,7 @@ import { loadConfig } from "../config";
 import { log } from "../log";
 import { Codec, codecMask, codecNames, PixFmt } from "../protocol/messages";
 import { decoderMask, loadFfmpeg } from "../shim/ffmpeg";
+import { statelessCodecMask } from "../shim/sl-worker";
 import { VERSION } from "../version";
 import { configArgs, logArgs } from "./_shared";
 
@@ -29,7 +30,12 @@ export default defineCommand({
   async run({ args }) {
     const config = loadConfig(args.config);
     const codecs = offeredCodecs(config.decoder.codecs);
-    log.info(`daedalusd ${VERSION} starting; decodes ${codecNames(codecs).join(" ") || "nothing"}`);
+    // Stateless requests: of what libavcodec decodes, the codecs the stateless worker rebuilds.
+    const slCodecs = offeredCodecs(config.stateless.codecs) & statelessCodecMask();
+    log.info(
+      `daedalusd ${VERSION} starting; decodes ${codecNames(codecs).join(" ") || "nothing"}` +
+        `, stateless ${codecNames(slCodecs).join(" ") || "nothing"}`,
+    );
 
     const stop = new AbortController();
     const onSignal = (sig: string) => {
@@ -47,6 +53,7 @@ export default defineCommand({
           new Contexts({ bridgeFd: link.fd, threads: config.decoder.threads, send: link.send, started: link.started }),
         hello: {
           codecs,
+          slCodecs,
           pixfmts: (1 << PixFmt.nv12) | (1 << PixFmt.yuv420) | (1 << PixFmt.p010),
           maxWidth: config.decoder.maxWidth,
           maxHeight: config.decoder.maxHeight,

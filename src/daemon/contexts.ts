@@ -20,6 +20,7 @@ import {
   type WorkerMessage,
 } from "../protocol/messages";
 import { Decoder, type DecoderHandle, notifyPipe } from "../shim/decoder";
+import { SlWorker } from "../shim/sl-worker";
 
 const dlog = log.withTag("decode");
 
@@ -53,8 +54,11 @@ async function readWorkers(): Promise<void> {
   }
 }
 
+/** A context's worker, of either node. */
+type Worker = Decoder | SlWorker;
+
 export class Contexts {
-  private readonly decoders = new Map<number, Decoder>();
+  private readonly decoders = new Map<number, Worker>();
 
   constructor(private readonly opts: ContextsOptions) {
     current = this;
@@ -83,19 +87,14 @@ export class Contexts {
       this.opts.started(id, existing.handle);
       return;
     }
-    let d: Decoder | undefined;
-    if (m.flags & StartFlag.STATELESS) {
-      // HELLO announced no stateless codec, so the kernel should not have sent this.
-      const why = "this daemon decodes no stateless requests";
-      dlog.error(`context ${id}: ${why}`);
-      this.opts.send(encodeError(id, ErrorCode.UNSUPPORTED, why)).catch(() => {});
-      this.opts.started(id, null);
-      return;
-    }
+    const stateless = (m.flags & StartFlag.STATELESS) !== 0;
+    let d: Worker | undefined;
     try {
-      d = Decoder.open(id, m.codec, this.opts.threads, this.opts.bridgeFd);
+      d = stateless
+        ? SlWorker.open(id, m.codec, this.opts.threads, this.opts.bridgeFd)
+        : Decoder.open(id, m.codec, this.opts.threads, this.opts.bridgeFd);
       this.decoders.set(id, d);
-      dlog.info(`context ${id}: ${codec}${m.width ? ` ${m.width}x${m.height}` : ""}`);
+      dlog.info(`context ${id}: ${codec}${stateless ? " (stateless)" : ""}${m.width ? ` ${m.width}x${m.height}` : ""}`);
     } catch (err) {
       const why = `cannot start a ${codec} decoder: ${(err as Error).message}`;
       dlog.error(`context ${id}: ${why}`);

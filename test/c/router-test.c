@@ -14,6 +14,7 @@
 
 #include "context-router.h"
 #include "decoder.h"
+#include "sl-worker.h"
 
 /* Stand-in workers: a decoder pointer is just a name here. */
 struct dd_decoder {
@@ -47,6 +48,30 @@ int dd_decoder_drain(struct dd_decoder *d)
 int dd_decoder_stop(struct dd_decoder *d, uint32_t queue)
 {
 	printf("%s stop %u\n", d->name, queue);
+	return 0;
+}
+
+/* A stateless worker stand-in: a name, as above. */
+struct dd_sl_worker {
+	const char *name;
+};
+
+int dd_sl_worker_job(struct dd_sl_worker *w, const struct daedalus_msg_sl_job *job)
+{
+	printf("%s sl-job tag %u index %u cap %u flags %u\n", w->name, job->tag, job->index,
+	       job->cap_index, job->flags);
+	return 0;
+}
+
+int dd_sl_worker_finish(struct dd_sl_worker *w, uint32_t cap_tag, uint32_t cap_index)
+{
+	printf("%s sl-finish tag %u index %u\n", w->name, cap_tag, cap_index);
+	return 0;
+}
+
+int dd_sl_worker_stop(struct dd_sl_worker *w, uint32_t queue)
+{
+	printf("%s stop %u\n", w->name, queue);
 	return 0;
 }
 
@@ -120,6 +145,11 @@ static void started(uint32_t ctx, struct dd_decoder *d)
 	printf("started %u %s: %d\n", ctx, d ? d->name : "none", dd_router_started(&router, ctx, d));
 }
 
+static void started_sl(uint32_t ctx, struct dd_sl_worker *w)
+{
+	printf("started %u %s: %d\n", ctx, w->name, dd_router_started(&router, ctx, w));
+}
+
 int main(int argc, char **argv)
 {
 	struct dd_decoder a = { "A", 0 }, b = { "B", 0 };
@@ -162,18 +192,25 @@ int main(int argc, char **argv)
 		started(1, NULL);
 		job(1, 2);
 	} else if (!strcmp(s, "stateless")) {
-		struct daedalus_msg_sl_finish f = { .cap_tag = 2 };
+		struct daedalus_msg_sl_finish f = { .cap_tag = 4, .cap_index = 0 };
 		struct daedalus_msg_start m = { .codec = DAEDALUS_CODEC_H264,
 						.flags = DAEDALUS_START_STATELESS };
+		struct dd_sl_worker s1 = { "S" };
 
 		hdr(&m.hdr, DAEDALUS_MSG_START, sizeof(m), 1);
 		take("START stateless", &m, sizeof(m));
 		sl_job(1, 1, 0);
-		started(1, NULL);
+		started_sl(1, &s1);
 		sl_job(1, 3, DAEDALUS_SL_HOLD);
 		hdr(&f.hdr, DAEDALUS_MSG_SL_FINISH, sizeof(f), 1);
 		take("SL_FINISH", &f, sizeof(f));
+		ctl(DAEDALUS_MSG_STOP, "STOP", 1, DAEDALUS_QUEUE_OUTPUT);
+		job(1, 9);
 		sl_job(1, 5, 0x80);
+		hdr(&m.hdr, DAEDALUS_MSG_START, sizeof(m), 3);
+		take("START stateless", &m, sizeof(m));
+		started(3, NULL);
+		sl_job(3, 11, 0);
 		start(2, DAEDALUS_CODEC_H264);
 		started(2, &a);
 		sl_job(2, 7, 0);

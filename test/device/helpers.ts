@@ -251,27 +251,37 @@ export function packedFrameMd5s(bytes: Uint8Array, size: number): string[] {
 const GST_DEMUX: Record<ClipContainer, string> = {
   mp4: "qtdemux", mkv: "matroskademux", webm: "matroskademux", ivf: "ivfparse", raw: "",
 };
-/** Per codec: the parser a decoder needs ahead of it, the node's decoder and libav's. */
-const GST_CODEC: Partial<Record<ClipCodec, { parse: string; v4l2: string; av: string }>> = {
-  h264: { parse: "h264parse", v4l2: "v4l2h264dec", av: "avdec_h264" },
-  hevc: { parse: "h265parse", v4l2: "v4l2h265dec", av: "avdec_h265" },
-  vp8: { parse: "", v4l2: "v4l2vp8dec", av: "avdec_vp8" },
-  vp9: { parse: "", v4l2: "v4l2vp9dec", av: "avdec_vp9" },
-  mpeg2: { parse: "mpegvideoparse", v4l2: "v4l2mpeg2dec", av: "avdec_mpeg2video" },
+/**
+ * Per codec: the parser a decoder needs ahead of it, the node's decoder,
+ * the stateless node's (v4l2codecs) and libav's.
+ */
+const GST_CODEC: Partial<Record<ClipCodec, { parse: string; v4l2: string; v4l2sl: string; av: string }>> = {
+  h264: { parse: "h264parse", v4l2: "v4l2h264dec", v4l2sl: "v4l2slh264dec", av: "avdec_h264" },
+  hevc: { parse: "h265parse", v4l2: "v4l2h265dec", v4l2sl: "v4l2slh265dec", av: "avdec_h265" },
+  vp8: { parse: "", v4l2: "v4l2vp8dec", v4l2sl: "v4l2slvp8dec", av: "avdec_vp8" },
+  vp9: { parse: "", v4l2: "v4l2vp9dec", v4l2sl: "v4l2slvp9dec", av: "avdec_vp9" },
+  mpeg2: { parse: "mpegvideoparse", v4l2: "v4l2mpeg2dec", v4l2sl: "v4l2slmpeg2dec", av: "avdec_mpeg2video" },
 };
 
 /**
  * Per-frame MD5s of @clip decoded by GStreamer with the node's decoder
- * ("v4l2") or libav's ("av"); the I420 frames go through one conversion to
- * RGBA (rows without padding for a checksum to trip over).
+ * ("v4l2"), the stateless node's ("v4l2sl") or libav's ("av"); the I420
+ * frames go through one conversion to RGBA (rows without padding for a
+ * checksum to trip over). The stateless elements give NV12, repacked to
+ * I420 first (losslessly: the same samples), so that every path takes the
+ * same conversion to RGBA. @registry: GStreamer's plugin registry file
+ * (v4l2codecs registers its elements for the decoders present when it
+ * scans).
  */
-export function gstFrameMd5s(clip: Clip, which: "v4l2" | "av"): string[] {
+export function gstFrameMd5s(clip: Clip, which: "v4l2" | "v4l2sl" | "av", opts: { registry?: string } = {}): string[] {
   const codec = GST_CODEC[clip.codec];
   if (!codec) throw new Error(`no GStreamer pipeline for ${clip.codec}`);
   const front = [GST_DEMUX[clip.container], codec.parse].filter(Boolean).join(" ! ");
-  const pipeline = `filesrc location=${clip.path} ! ${front} ! ${codec[which]} ! video/x-raw,format=I420 ! ` +
+  const repack = which === "v4l2sl" ? "videoconvert ! " : "";
+  const pipeline = `filesrc location=${clip.path} ! ${front} ! ${codec[which]} ! ${repack}video/x-raw,format=I420 ! ` +
     "videoconvert ! video/x-raw,format=RGBA ! checksumsink hash=md5";
-  const r = run(["gst-launch-1.0", "-q", ...pipeline.split(" ")], { timeoutMs: 240_000 });
+  const env = opts.registry ? { GST_REGISTRY: opts.registry } : undefined;
+  const r = run(["gst-launch-1.0", "-q", ...pipeline.split(" ")], { timeoutMs: 240_000, env });
   if (r.code !== 0) throw new Error(`gst-launch with ${codec[which]} failed: ${r.err}${r.out}`);
   // checksumsink prints "<timestamp> <checksum>" per buffer.
   return r.out

@@ -204,6 +204,18 @@ export function manyContextClips(): Clip[] {
   return specs.map(([codec, width, height]) => makeClip({ codec, width, height, frames: 48 }));
 }
 
+/**
+ * What the stateless node decodes through GStreamer's v4l2codecs elements:
+ * H.264 (High: CABAC, 8x8 transform, B-frames) at every size, one of them
+ * with four slices a picture (frame-based requests carry them all).
+ */
+export function statelessClips(): Clip[] {
+  return [
+    ...SIZES.map(([width, height]) => makeClip({ codec: "h264", width, height, frames: framesFor(width) })),
+    makeClip({ codec: "h264", width: 854, height: 480, frames: 16, slices: 4 }),
+  ];
+}
+
 if (import.meta.main) {
   const streamed = [
     ...v4l2ctlClips(), ...tenBitStreamClips(), ...rawChunkClips(),
@@ -213,7 +225,7 @@ if (import.meta.main) {
   // v4l2-compliance streams the changing streams an access unit per buffer.
   for (const { clip } of [...resolutionChangeClips(), ...depthChangeClips()]) streamHdr(clip);
   const all = [...decodeClips(), av1Clip(), ...tenBitClips(), ...streamed, ...largeClips(), seekClip(), importClip(),
-    ...Object.values(robustnessClips()), ...manyContextClips()];
+    ...Object.values(robustnessClips()), ...manyContextClips(), ...statelessClips()];
   const count = new Set(all.map((c) => c.path)).size;
   console.log(`decode clips: ${count} ready in ${all[0]?.path.replace(/\/[^/]*$/, "")}`);
 }

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* A stateless H.264 request as an access unit: see sl-h264.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sl-h264-headers.h"
+#include "sl-h264.h"
+
+void dd_sl_h264_reset(struct dd_sl_h264 *s)
+{
+	s->sps_len = 0;
+	s->pps_len = 0;
+}
+
+static int unit_append(struct dd_sl_unit *u, const uint8_t *p, size_t n)
+{
+	if (u->cap - u->len < n) {
+		size_t cap = u->cap ? u->cap : 65536;
+		uint8_t *grown;
+
+		while (cap - u->len < n)
+			cap *= 2;
+		grown = realloc(u->data, cap);
+		if (!grown)
+			return -1;
+		u->data = grown;
+		u->cap = cap;
+	}
+	memcpy(u->data + u->len, p, n);
+	u->len += n;
+	return 0;
+}
+
+void dd_sl_unit_free(struct dd_sl_unit *u)
+{
+	free(u->data);
+	*u = (struct dd_sl_unit){ 0 };
+}
+
+/*
+ * A parameter set goes in when it differs from the last one sent: 1 if it
+ * went in, 0 if not, -1 without memory.
+ */
+static int put_ps(struct dd_sl_unit *u, uint8_t *last, long *last_len, const uint8_t *now,
+		  long len)
+{
+	if (*last_len == len && !memcmp(last, now, (size_t)len))
+		return 0;
+	if (unit_append(u, now, (size_t)len))
+		return -1;
+	memcpy(last, now, (size_t)len);
+	*last_len = len;
+	return 1;
+}
+
+int dd_sl_h264_unit(struct dd_sl_h264 *s, const struct dd_sl_ctrls *c, const uint8_t *data,
+		    size_t len, struct dd_sl_unit *u, char *why, size_t whylen)
+{
+	static const uint8_t start_code[3] = { 0, 0, 1 };
+	uint8_t sps[DD_SL_H264_PS_MAX], pps[DD_SL_H264_PS_MAX];
+	long sps_len, pps_len;
+
+	u->len = 0;
+	if (!c->h264_sps || !c->h264_pps) {
+		snprintf(why, whylen, "the request has no SPS or PPS");
+		return -1;
+	}
+	if (c->h264_decode_mode && *c->h264_decode_mode != V4L2_STATELESS_H264_DECODE_MODE_FRAME_BASED) {
+		snprintf(why, whylen, "only frame-based decoding is offered");
+		return -1;
+	}
+	if (!len) {
+		snprintf(why, whylen, "an empty bitstream buffer");
+		return -1;
+	}
+	sps_len = dd_h264_write_sps(sps, sizeof(sps), c->h264_sps);
+	if (sps_len < 0) {
+		snprintf(why, whylen, "the SPS control holds values H.264 cannot code");
+		return -1;
+	}
+	pps_len = dd_h264_write_pps(pps, sizeof(pps), c->h264_pps, c->h264_sps, c->h264_scaling);
+	if (pps_len < 0) {
+		snprintf(why, whylen, "the PPS control holds values H.264 cannot code");
+		return -1;
+	}
+	switch (put_ps(u, s->sps, &s->sps_len, sps, sps_len)) {
+	case -1:
+		goto nomem;
+	case 1:
+		/* libavcodec ties a PPS to the SPS it was parsed with: a new SPS needs it again. */
+		s->pps_len = 0;
+		break;
+	}
+	if (put_ps(u, s->pps, &s->pps_len, pps, pps_len) < 0)
+		goto nomem;
+	/* Without start codes, a frame-based buffer is one NAL unit. */
+	if (c->h264_start_code && *c->h264_start_code == V4L2_STATELESS_H264_START_CODE_NONE &&
+	    unit_append(u, start_code, sizeof(start_code)))
+		goto nomem;
+	if (unit_append(u, data, len))
+		goto nomem;
+	return 0;
+nomem:
+	snprintf(why, whylen, "out of memory");
+	return -1;
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * A stateless H.264 request as libavcodec takes it: one Annex B access
+ * unit of the parameter sets the controls describe, when they differ from
+ * those sent before (or after a reset), then the request's slices
+ * (docs/stateless-design.md 4.2). Frame-based requests only: every slice
+ * of the picture in one buffer.
+ */
+#ifndef DAEDALUS_SL_H264_H
+#define DAEDALUS_SL_H264_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sl-ctrls.h"
+
+/* An SPS or PPS NAL unit as written, escaped, with its start code. */
+#define DD_SL_H264_PS_MAX 4096
+
+struct dd_sl_h264 {
+	uint8_t sps[DD_SL_H264_PS_MAX], pps[DD_SL_H264_PS_MAX];
+	long sps_len, pps_len;	/* of those last sent; 0 after a reset */
+};
+
+/* A growing byte buffer for the access unit. */
+struct dd_sl_unit {
+	uint8_t *data;
+	size_t len, cap;
+};
+
+/* The decoder forgot its parameter sets: send them again. */
+void dd_sl_h264_reset(struct dd_sl_h264 *s);
+
+/*
+ * Builds the access unit of one request into u (emptied first) from its
+ * controls c and its bitstream data (len bytes). Returns 0, or -1 with
+ * the reason in why: a missing or invalid control, an empty buffer, or
+ * no memory.
+ */
+int dd_sl_h264_unit(struct dd_sl_h264 *s, const struct dd_sl_ctrls *c, const uint8_t *data,
+		    size_t len, struct dd_sl_unit *u, char *why, size_t whylen);
+
+void dd_sl_unit_free(struct dd_sl_unit *u);
+
+#endif
