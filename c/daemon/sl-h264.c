@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* A stateless H.264 request as an access unit: see sl-h264.h. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "sl-h264-headers.h"
@@ -13,31 +12,6 @@ void dd_sl_h264_reset(struct dd_sl_h264 *s)
 	s->pps_len = 0;
 }
 
-static int unit_append(struct dd_sl_unit *u, const uint8_t *p, size_t n)
-{
-	if (u->cap - u->len < n) {
-		size_t cap = u->cap ? u->cap : 65536;
-		uint8_t *grown;
-
-		while (cap - u->len < n)
-			cap *= 2;
-		grown = realloc(u->data, cap);
-		if (!grown)
-			return -1;
-		u->data = grown;
-		u->cap = cap;
-	}
-	memcpy(u->data + u->len, p, n);
-	u->len += n;
-	return 0;
-}
-
-void dd_sl_unit_free(struct dd_sl_unit *u)
-{
-	free(u->data);
-	*u = (struct dd_sl_unit){ 0 };
-}
-
 /*
  * A parameter set goes in when it differs from the last one sent: 1 if it
  * went in, 0 if not, -1 without memory.
@@ -47,7 +21,7 @@ static int put_ps(struct dd_sl_unit *u, uint8_t *last, long *last_len, const uin
 {
 	if (*last_len == len && !memcmp(last, now, (size_t)len))
 		return 0;
-	if (unit_append(u, now, (size_t)len))
+	if (dd_sl_unit_append(u, now, (size_t)len))
 		return -1;
 	memcpy(last, now, (size_t)len);
 	*last_len = len;
@@ -96,9 +70,9 @@ int dd_sl_h264_unit(struct dd_sl_h264 *s, const struct dd_sl_ctrls *c, const uin
 		goto nomem;
 	/* Without start codes, a frame-based buffer is one NAL unit. */
 	if (c->h264_start_code && *c->h264_start_code == V4L2_STATELESS_H264_START_CODE_NONE &&
-	    unit_append(u, start_code, sizeof(start_code)))
+	    dd_sl_unit_append(u, start_code, sizeof(start_code)))
 		goto nomem;
-	if (unit_append(u, data, len))
+	if (dd_sl_unit_append(u, data, len))
 		goto nomem;
 	return 0;
 nomem:

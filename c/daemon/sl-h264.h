@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "sl-ctrls.h"
+#include "sl-unit.h"
 
 /* An SPS or PPS NAL unit as written, escaped, with its start code. */
 #define DD_SL_H264_PS_MAX 4096
@@ -21,12 +22,6 @@
 struct dd_sl_h264 {
 	uint8_t sps[DD_SL_H264_PS_MAX], pps[DD_SL_H264_PS_MAX];
 	long sps_len, pps_len;	/* of those last sent; 0 after a reset */
-};
-
-/* A growing byte buffer for the access unit. */
-struct dd_sl_unit {
-	uint8_t *data;
-	size_t len, cap;
 };
 
 /* The decoder forgot its parameter sets: send them again. */
@@ -40,7 +35,5 @@ void dd_sl_h264_reset(struct dd_sl_h264 *s);
  */
 int dd_sl_h264_unit(struct dd_sl_h264 *s, const struct dd_sl_ctrls *c, const uint8_t *data,
 		    size_t len, struct dd_sl_unit *u, char *why, size_t whylen);
-
-void dd_sl_unit_free(struct dd_sl_unit *u);
 
 #endif

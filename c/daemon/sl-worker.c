@@ -20,6 +20,7 @@
 #include "convert.h"
 #include "sl-ctrls.h"
 #include "sl-h264.h"
+#include "sl-mpeg2.h"
 #include "sl-worker.h"
 
 /* vb2 never has more buffers per queue. */
@@ -106,7 +107,8 @@ static int fetch_ctrls(struct dd_sl_worker *w, const struct daedalus_msg_sl_job 
 /* The codecs build_unit() rebuilds access units of. */
 DD_EXPORT int dd_sl_worker_codecs(void)
 {
-	return 1 << DAEDALUS_CODEC_H264;
+	return 1 << DAEDALUS_CODEC_H264 | 1 << DAEDALUS_CODEC_VP8 | 1 << DAEDALUS_CODEC_VP9 |
+	       1 << DAEDALUS_CODEC_MPEG2;
 }
 
 /* The request's access unit into w->unit; 0, or -1 with why. */
@@ -116,6 +118,21 @@ static int build_unit(struct dd_sl_worker *w, const struct dd_sl_ctrls *c, const
 	switch (w->codec) {
 	case DAEDALUS_CODEC_H264:
 		return dd_sl_h264_unit(&w->h264, c, data, len, &w->unit, why, whylen);
+	case DAEDALUS_CODEC_MPEG2:
+		return dd_sl_mpeg2_unit(c, data, len, &w->unit, why, whylen);
+	case DAEDALUS_CODEC_VP8:
+	case DAEDALUS_CODEC_VP9:
+		/* The buffer is the whole frame, its headers included: decoded as it is. */
+		w->unit.len = 0;
+		if (!len) {
+			snprintf(why, whylen, "an empty bitstream buffer");
+			return -1;
+		}
+		if (dd_sl_unit_append(&w->unit, data, len)) {
+			snprintf(why, whylen, "out of memory");
+			return -1;
+		}
+		return 0;
 	default:
 		snprintf(why, whylen, "codec %u is not decoded statelessly yet", w->codec);
 		return -1;

@@ -4,7 +4,8 @@
  * each SL_JOB is one request. The worker fetches its controls
  * (DAEDALUS_IOC_SL_CTRLS), maps its bitstream and frame buffers
  * (DAEDALUS_IOC_EXPBUF), rebuilds the access unit the controls describe
- * (sl-h264.c), decodes it in decode order (backend-lavc-sl.c), writes the
+ * (sl-h264.c, sl-mpeg2.c; VP8 and VP9 frames come whole), decodes it in
+ * decode order (backend-lavc-sl.c), writes the
  * picture born from it into the request's frame buffer and answers FRAME,
  * then JOB_DONE. A request that cannot be used fails alone (both buffers
  * ERROR); the context goes on.

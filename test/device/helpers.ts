@@ -276,7 +276,9 @@ const GST_CODEC: Partial<Record<ClipCodec, { parse: string; v4l2: string; v4l2sl
 export function gstFrameMd5s(clip: Clip, which: "v4l2" | "v4l2sl" | "av", opts: { registry?: string } = {}): string[] {
   const codec = GST_CODEC[clip.codec];
   if (!codec) throw new Error(`no GStreamer pipeline for ${clip.codec}`);
-  const front = [GST_DEMUX[clip.container], codec.parse].filter(Boolean).join(" ! ");
+  // v4l2slvp9dec takes single frames: vp9parse splits superframes.
+  const parse = which === "v4l2sl" && clip.codec === "vp9" ? "vp9parse" : codec.parse;
+  const front = [GST_DEMUX[clip.container], parse].filter(Boolean).join(" ! ");
   const repack = which === "v4l2sl" ? "videoconvert ! " : "";
   const pipeline = `filesrc location=${clip.path} ! ${front} ! ${codec[which]} ! ${repack}video/x-raw,format=I420 ! ` +
     "videoconvert ! video/x-raw,format=RGBA ! checksumsink hash=md5";

@@ -5,8 +5,8 @@
 // fill the codec controls from their own parsers and queue one request per
 // picture; every frame must be the one GStreamer's libav decoder gives
 // (per-frame MD5). The codecs are those the daemon rebuilds access units
-// of so far (H.264, frame-based). Afterwards the module is loaded as
-// before and the daemon restarted.
+// of so far: H.264 (frame-based), VP8, VP9 and MPEG-2. Afterwards the
+// module is loaded as before and the daemon restarted.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, rmSync } from "node:fs";
 import { statelessClips } from "../helpers/decode-clips";
@@ -32,7 +32,7 @@ function reload(extra: string[]): void {
 
 describe.skipIf(!inVm)("decoding through the stateless node", () => {
   const all = statelessClips();
-  // Reduced runs: a size that is not a multiple of 16, and the sliced clip.
+  // Reduced runs: each codec at a size that is not a multiple of 16, and the sliced clip.
   const clips = reduced ? all.filter((c) => c.width === 426 || c.slices) : all;
 
   beforeAll(async () => {
@@ -54,15 +54,16 @@ describe.skipIf(!inVm)("decoding through the stateless node", () => {
     "GStreamer finds a stateless decoder element for each codec the daemon announced",
     () => {
       const r = run(["gst-inspect-1.0", "v4l2codecs"], { env: { GST_REGISTRY: REGISTRY } });
-      expect(r.out).toContain("v4l2slh264dec");
+      const elements = [...r.out.matchAll(/^\s+(v4l2sl\w+dec):/gm)].map((m) => m[1]);
+      expect(elements).toEqual(["v4l2slh264dec", "v4l2slmpeg2dec", "v4l2slvp8dec", "v4l2slvp9dec"]);
     },
     120_000,
   );
 
   for (const clip of clips) {
-    const what = `${clip.width}x${clip.height}${clip.slices ? `, ${clip.slices} slices a picture` : ""}`;
+    const what = `${clip.codec} ${clip.width}x${clip.height}${clip.slices ? `, ${clip.slices} slices a picture` : ""}`;
     test(
-      `v4l2slh264dec ${what}: every frame as avdec_h264 decodes it`,
+      `${what}: every frame as GStreamer's libav decoder gives it`,
       () => {
         const expected = gstFrameMd5s(clip, "av", { registry: REGISTRY });
         const got = gstFrameMd5s(clip, "v4l2sl", { registry: REGISTRY });
