@@ -260,9 +260,16 @@ static bool daedalus_handover_owed(struct daedalus_ctx *ctx)
 {
 	bool has_cap = !list_empty(&ctx->cap_active);
 
-	/* A stateless job is owed until its bitstream buffer comes back. */
-	if (ctx->stateless)
-		return daedalus_ctx_live(ctx) && !list_empty(&ctx->out_active);
+	/*
+	 * A stateless job is owed until its bitstream buffer comes back, a
+	 * frame until it is filled, but for one held for more of its picture.
+	 */
+	if (ctx->stateless) {
+		bool held = daedalus_sl_hold_find(ctx);
+		bool frames = has_cap && !(held && list_is_singular(&ctx->cap_active));
+
+		return daedalus_ctx_live(ctx) && (!list_empty(&ctx->out_active) || frames);
+	}
 	/* Bitstream is answered by JOB_DONE and, before the headers, STREAM_INFO. */
 	bool jobs = !list_empty(&ctx->out_active) && (!ctx->bit_depth || has_cap);
 	/* A drain ends in a LAST frame buffer, which needs one. */

@@ -10,9 +10,21 @@
  * initialization asks. This file alone writes a stateless context's
  * bit_depth.
  */
+#include <linux/module.h>
 #include <media/v4l2-ctrls.h>
 
 #include "daedalus.h"
+
+/*
+ * Which of the two ways of the H.264 and HEVC controls a client finds set:
+ * whole pictures with start codes (hantro, rkvdec) or one slice a request
+ * without them (cedrus). Both are always accepted; clients such as
+ * GStreamer follow what they find, so the tests drive both paths.
+ */
+static bool slice_mode;
+module_param_named(stateless_slice_mode, slice_mode, bool, 0444);
+MODULE_PARM_DESC(stateless_slice_mode,
+		 "stateless H.264/HEVC default to one slice a request without start codes (default: whole pictures, Annex B)");
 
 /* A 4:2:0 8-bit default, so that an untouched SPS is a valid one. */
 static const struct v4l2_ctrl_h264_sps daedalus_sl_h264_sps_def = {
@@ -52,7 +64,7 @@ static const struct daedalus_sl_ctrl_def daedalus_sl_ctrl_defs[] = {
 	{ DAEDALUS_CODEC_H264, { .id = V4L2_CID_STATELESS_H264_SLICE_PARAMS } },
 	{ DAEDALUS_CODEC_H264, { .id = V4L2_CID_STATELESS_H264_DECODE_PARAMS } },
 	{ DAEDALUS_CODEC_H264, { .id = V4L2_CID_STATELESS_H264_DECODE_MODE,
-				 .min = V4L2_STATELESS_H264_DECODE_MODE_FRAME_BASED,
+				 .min = V4L2_STATELESS_H264_DECODE_MODE_SLICE_BASED,
 				 .max = V4L2_STATELESS_H264_DECODE_MODE_FRAME_BASED,
 				 .def = V4L2_STATELESS_H264_DECODE_MODE_FRAME_BASED } },
 	{ DAEDALUS_CODEC_H264, { .id = V4L2_CID_STATELESS_H264_START_CODE,
@@ -69,7 +81,7 @@ static const struct daedalus_sl_ctrl_def daedalus_sl_ctrl_defs[] = {
 	{ DAEDALUS_CODEC_HEVC, { .id = V4L2_CID_STATELESS_HEVC_SCALING_MATRIX } },
 	{ DAEDALUS_CODEC_HEVC, { .id = V4L2_CID_STATELESS_HEVC_DECODE_PARAMS } },
 	{ DAEDALUS_CODEC_HEVC, { .id = V4L2_CID_STATELESS_HEVC_DECODE_MODE,
-				 .min = V4L2_STATELESS_HEVC_DECODE_MODE_FRAME_BASED,
+				 .min = V4L2_STATELESS_HEVC_DECODE_MODE_SLICE_BASED,
 				 .max = V4L2_STATELESS_HEVC_DECODE_MODE_FRAME_BASED,
 				 .def = V4L2_STATELESS_HEVC_DECODE_MODE_FRAME_BASED } },
 	{ DAEDALUS_CODEC_HEVC, { .id = V4L2_CID_STATELESS_HEVC_START_CODE,
@@ -113,6 +125,14 @@ u32 daedalus_sl_kernel_codecs(void)
 	for (i = 0; i < ARRAY_SIZE(daedalus_sl_ctrl_defs); i++)
 		codecs |= BIT(daedalus_sl_ctrl_defs[i].codec);
 	return codecs;
+}
+
+static bool daedalus_sl_is_mode_ctrl(u32 id)
+{
+	return id == V4L2_CID_STATELESS_H264_DECODE_MODE ||
+	       id == V4L2_CID_STATELESS_H264_START_CODE ||
+	       id == V4L2_CID_STATELESS_HEVC_DECODE_MODE ||
+	       id == V4L2_CID_STATELESS_HEVC_START_CODE;
 }
 
 static struct daedalus_ctx *daedalus_sl_ctrl_ctx(struct v4l2_ctrl *ctrl)
@@ -243,8 +263,14 @@ int daedalus_sl_ctrls_init(struct daedalus_ctx *ctx)
 	unsigned int i;
 
 	v4l2_ctrl_handler_init(hdl, ARRAY_SIZE(daedalus_sl_ctrl_defs) + DAEDALUS_CODEC_MENUS);
-	for (i = 0; i < ARRAY_SIZE(daedalus_sl_ctrl_defs); i++)
-		v4l2_ctrl_new_custom(hdl, &daedalus_sl_ctrl_defs[i].cfg, NULL);
+	for (i = 0; i < ARRAY_SIZE(daedalus_sl_ctrl_defs); i++) {
+		struct v4l2_ctrl_config cfg = daedalus_sl_ctrl_defs[i].cfg;
+
+		/* Decode modes and start codes: .min is the slice-based way. */
+		if (slice_mode && daedalus_sl_is_mode_ctrl(cfg.id))
+			cfg.def = cfg.min;
+		v4l2_ctrl_new_custom(hdl, &cfg, NULL);
+	}
 	daedalus_codec_menus_add(hdl);
 	if (hdl->error) {
 		int ret = hdl->error;

@@ -4,9 +4,10 @@
  * rules of the bridge header's stateless section: frame buffers come back
  * in the order they were handed over, a request's frame before its
  * bitstream buffer (whose return completes the request, so a client that
- * waits on the request finds the frame ready), and only ERROR among the
- * frame flags: the timestamp and frame type were the request's, copied at
- * pairing (daedalus-sl-dispatch.c). As for the stateful node, the buffer a
+ * waits on the request finds the frame ready) unless that request held it
+ * for more of its picture, and only ERROR among the frame flags: the
+ * timestamp and frame type were the request's, copied at pairing
+ * (daedalus-sl-dispatch.c). As for the stateful node, the buffer a
  * reply names is checked against the context's own lists before anything
  * is touched (daedalus-replies.c, which calls these).
  */
@@ -42,7 +43,8 @@ int daedalus_sl_rx_job_done(struct daedalus_ctx *ctx, u32 session,
 	spin_lock_irqsave(&ctx->buf_lock, flags);
 	ret = daedalus_handover_find(ctx, session, DAEDALUS_QUEUE_OUTPUT, le32_to_cpu(done->tag),
 				     le32_to_cpu(done->index), &buf);
-	if (!ret && daedalus_sl_cap_active(ctx, buf->pair_tag))
+	/* A held picture's frame comes later: its requests come back before it. */
+	if (!ret && !buf->sl_hold && daedalus_sl_cap_active(ctx, buf->pair_tag))
 		ret = -DAEDALUS_REJECT_STATE;
 	if (!ret) {
 		list_del(&buf->list);
@@ -81,7 +83,9 @@ int daedalus_sl_rx_frame(struct daedalus_ctx *ctx, u32 session,
 	if (ret)
 		goto out;
 	vb = &buf->vb.vb2_buf;
-	if (buf != list_first_entry(&ctx->cap_active, struct daedalus_buf, list)) {
+	/* In order, and not while more requests of its picture may come. */
+	if (buf != list_first_entry(&ctx->cap_active, struct daedalus_buf, list) ||
+	    buf == daedalus_sl_hold_find(ctx)) {
 		ret = -DAEDALUS_REJECT_STATE;
 		goto out;
 	}

@@ -5,7 +5,8 @@
  * formats, buffers and mmap offsets are the stateful node's; what differs
  * is here: the lock rule the request API imposes, CAPTURE buffers that
  * never take a request, plain DQBUF (no drain, no source change), FLUSH
- * as the only decoder command, and control events as the only events.
+ * (daedalus-sl-hold.c) as the only decoder command, and control events as
+ * the only events.
  */
 #include <media/v4l2-event.h>
 #include <media/v4l2-ioctl.h>
@@ -129,14 +130,12 @@ static int daedalus_sl_try_decoder_cmd(struct file *file, void *priv,
 	return 0;
 }
 
-/*
- * FLUSH gives back a CAPTURE buffer held for more slices of its picture.
- * None is ever held while the node does not offer HOLD_CAPTURE_BUF, so
- * there is nothing to give back.
- */
+/* FLUSH ends the picture whose frame buffer is held for more of its requests. */
 static int daedalus_sl_decoder_cmd(struct file *file, void *priv, struct v4l2_decoder_cmd *dc)
 {
-	return daedalus_sl_try_decoder_cmd(file, priv, dc);
+	int ret = daedalus_sl_try_decoder_cmd(file, priv, dc);
+
+	return ret ? ret : daedalus_sl_flush(file_to_ctx(file));
 }
 
 static int daedalus_sl_subscribe_event(struct v4l2_fh *fh,

@@ -81,8 +81,8 @@ static ssize_t caps_show(struct device *dev, struct device_attribute *attr, char
 	if (br->hello_done)
 		caps = br->caps;
 	spin_unlock(&br->lock);
-	return sysfs_emit(buf, "codecs=%#x pixfmts=%#x max=%ux%u\n", caps.codecs,
-			  caps.pixfmts, caps.max_width, caps.max_height);
+	return sysfs_emit(buf, "codecs=%#x pixfmts=%#x max=%ux%u sl_codecs=%#x\n", caps.codecs,
+			  caps.pixfmts, caps.max_width, caps.max_height, caps.sl_codecs);
 }
 static DEVICE_ATTR_RO(caps);
 

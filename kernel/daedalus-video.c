@@ -155,6 +155,8 @@ int daedalus_ctx_open(struct file *file, bool stateless)
 	ret = daedalus_queues_init(ctx);
 	if (ret)
 		goto err_ctrls;
+	if (stateless)
+		daedalus_sl_hold_caps(ctx);
 	ret = daedalus_ctx_register(ctx);
 	if (ret)
 		goto err_queues;
@@ -420,6 +422,8 @@ int daedalus_s_fmt_out(struct file *file, void *priv, struct v4l2_format *f)
 	daedalus_fmt_adjust_coded(&caps, &f->fmt.pix_mp);
 	ctx->out_fmt = f->fmt.pix_mp;
 	daedalus_ctx_derive_capture(ctx, &caps);
+	if (ctx->stateless)
+		daedalus_sl_hold_caps(ctx);
 	return 0;
 }
 

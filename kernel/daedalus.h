@@ -309,6 +309,9 @@ struct daedalus_meta {
  * @info_next: the newest STREAM_INFO from the daemon, not yet applied
  * @info_session: the bridge session it came in
  * @info_waiting: @info_next waits for @info_work
+ * @sl_holding, @sl_held_tag, @sl_held_ts: a stateless picture's frame
+ *	buffer held for more of its requests, by tag, and the picture's
+ *	timestamp; written by daedalus-sl-hold.c only
  */
 struct daedalus_ctx {
 	struct v4l2_fh fh;
@@ -355,6 +358,9 @@ struct daedalus_ctx {
 	struct daedalus_msg_stream_info info_next;
 	u32 info_session;
 	bool info_waiting;
+	bool sl_holding;
+	u32 sl_held_tag;
+	u64 sl_held_ts;
 };
 
 /**
@@ -370,6 +376,7 @@ struct daedalus_ctx {
  * @sl_ctrls_len: their size in bytes
  * @pair_tag: a stateless OUTPUT buffer with the daemon: the tag of the
  *	CAPTURE buffer handed over with it
+ * @sl_hold: that job went with DAEDALUS_SL_HOLD: its picture goes on
  */
 struct daedalus_buf {
 	struct vb2_v4l2_buffer vb;
@@ -380,6 +387,7 @@ struct daedalus_buf {
 	void *sl_ctrls;
 	u32 sl_ctrls_len;
 	u32 pair_tag;
+	bool sl_hold;
 };
 
 /**
@@ -528,6 +536,15 @@ u32 daedalus_sl_kernel_codecs(void);
 
 /* daedalus-sl-dispatch.c */
 void daedalus_sl_kick(struct daedalus_ctx *ctx);
+int daedalus_sl_flush(struct daedalus_ctx *ctx);
+
+/* daedalus-sl-hold.c: each but the last called with buf_lock held */
+struct daedalus_buf *daedalus_sl_hold_find(struct daedalus_ctx *ctx);
+bool daedalus_sl_hold_continues(struct daedalus_ctx *ctx, const struct daedalus_buf *out);
+void daedalus_sl_hold_begin(struct daedalus_ctx *ctx, const struct daedalus_buf *cap, u64 ts);
+struct daedalus_buf *daedalus_sl_hold_end(struct daedalus_ctx *ctx);
+struct daedalus_buf *daedalus_sl_hold_flush(struct daedalus_ctx *ctx);
+void daedalus_sl_hold_caps(struct daedalus_ctx *ctx);
 
 /* daedalus-sl-replies.c */
 int daedalus_sl_rx_job_done(struct daedalus_ctx *ctx, u32 session,

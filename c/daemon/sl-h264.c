@@ -29,25 +29,24 @@ static int put_ps(struct dd_sl_unit *u, uint8_t *last, long *last_len, const uin
 }
 
 int dd_sl_h264_unit(struct dd_sl_h264 *s, const struct dd_sl_ctrls *c, const uint8_t *data,
-		    size_t len, struct dd_sl_unit *u, char *why, size_t whylen)
+		    size_t len, bool first, struct dd_sl_unit *u, char *why, size_t whylen)
 {
 	static const uint8_t start_code[3] = { 0, 0, 1 };
 	uint8_t sps[DD_SL_H264_PS_MAX], pps[DD_SL_H264_PS_MAX];
 	long sps_len, pps_len;
 
-	u->len = 0;
+	if (first)
+		u->len = 0;
 	if (!c->h264_sps || !c->h264_pps) {
 		snprintf(why, whylen, "the request has no SPS or PPS");
-		return -1;
-	}
-	if (c->h264_decode_mode && *c->h264_decode_mode != V4L2_STATELESS_H264_DECODE_MODE_FRAME_BASED) {
-		snprintf(why, whylen, "only frame-based decoding is offered");
 		return -1;
 	}
 	if (!len) {
 		snprintf(why, whylen, "an empty bitstream buffer");
 		return -1;
 	}
+	if (!first)
+		goto slices;
 	sps_len = dd_h264_write_sps(sps, sizeof(sps), c->h264_sps);
 	if (sps_len < 0) {
 		snprintf(why, whylen, "the SPS control holds values H.264 cannot code");
@@ -68,7 +67,8 @@ int dd_sl_h264_unit(struct dd_sl_h264 *s, const struct dd_sl_ctrls *c, const uin
 	}
 	if (put_ps(u, s->pps, &s->pps_len, pps, pps_len) < 0)
 		goto nomem;
-	/* Without start codes, a frame-based buffer is one NAL unit. */
+slices:
+	/* Without start codes, a buffer is one NAL unit (a slice-based request's slice). */
 	if (c->h264_start_code && *c->h264_start_code == V4L2_STATELESS_H264_START_CODE_NONE &&
 	    dd_sl_unit_append(u, start_code, sizeof(start_code)))
 		goto nomem;

@@ -2,9 +2,10 @@
 /*
  * A stateless H.264 request as libavcodec takes it: one Annex B access
  * unit of the parameter sets the controls describe, when they differ from
- * those sent before (or after a reset), then the request's slices
- * (docs/stateless-design.md 4.2). Frame-based requests only: every slice
- * of the picture in one buffer.
+ * those sent before (or after a reset), then the picture's slices
+ * (docs/stateless-design.md 4.2): all of them in one request
+ * (frame-based), or one request per slice or field, gathered by the
+ * caller (DAEDALUS_SL_CONTINUE).
  */
 #ifndef DAEDALUS_SL_H264_H
 #define DAEDALUS_SL_H264_H
@@ -28,12 +29,13 @@ struct dd_sl_h264 {
 void dd_sl_h264_reset(struct dd_sl_h264 *s);
 
 /*
- * Builds the access unit of one request into u (emptied first) from its
- * controls c and its bitstream data (len bytes). Returns 0, or -1 with
- * the reason in why: a missing or invalid control, an empty buffer, or
- * no memory.
+ * Adds one request to the access unit u: the first of a picture (first:
+ * u is emptied, the parameter sets go in as needed) or a later one of the
+ * same picture, from its controls c and its bitstream data (len bytes).
+ * Returns 0, or -1 with the reason in why: a missing or invalid control,
+ * an empty buffer, or no memory.
  */
 int dd_sl_h264_unit(struct dd_sl_h264 *s, const struct dd_sl_ctrls *c, const uint8_t *data,
-		    size_t len, struct dd_sl_unit *u, char *why, size_t whylen);
+		    size_t len, bool first, struct dd_sl_unit *u, char *why, size_t whylen);
 
 #endif

@@ -20,6 +20,7 @@
 #include "convert.h"
 #include "sl-ctrls.h"
 #include "sl-h264.h"
+#include "sl-hevc.h"
 #include "sl-mpeg2.h"
 #include "sl-worker.h"
 
@@ -56,7 +57,16 @@ struct dd_sl_worker {
 	struct dd_bufmap maps[2][DD_SL_MAX_BUFFERS];
 	struct dd_convert convert;
 	struct dd_sl_h264 h264;
+	struct dd_sl_hevc hevc;
 	struct dd_sl_unit unit;
+	/*
+	 * A picture gathered from several requests (DAEDALUS_SL_HOLD): its
+	 * first job (frame buffer, timestamp) and whether one of its requests
+	 * could not be used (the picture then fails as a whole).
+	 */
+	bool open;
+	bool broken;
+	struct sl_cmd pic;
 	uint64_t ctrls[DAEDALUS_SL_CTRLS_MAX / sizeof(uint64_t)];
 };
 
@@ -65,15 +75,6 @@ static void log_request(struct dd_sl_worker *w, const struct daedalus_msg_sl_job
 {
 	fprintf(stderr, "daedalus: context %u: request %llu fails: %s\n", w->ctx_id,
 		(unsigned long long)j->timestamp, why);
-}
-
-/* Both buffers of a request that could not be used go back ERROR. */
-static void fail_request(struct dd_sl_worker *w, const struct daedalus_msg_sl_job *j,
-			 const char *why)
-{
-	log_request(w, j, why);
-	dd_msg_frame(w->bridge_fd, w->ctx_id, j->cap_tag, j->cap_index, 0, DAEDALUS_FRAME_ERROR, 0);
-	dd_msg_job_done(w->bridge_fd, w->ctx_id, j->tag, j->index, DAEDALUS_JOB_ERROR);
 }
 
 static struct dd_bufmap *map_buffer(struct dd_sl_worker *w, uint32_t queue, uint32_t index,
@@ -107,17 +108,27 @@ static int fetch_ctrls(struct dd_sl_worker *w, const struct daedalus_msg_sl_job 
 /* The codecs build_unit() rebuilds access units of. */
 DD_EXPORT int dd_sl_worker_codecs(void)
 {
-	return 1 << DAEDALUS_CODEC_H264 | 1 << DAEDALUS_CODEC_VP8 | 1 << DAEDALUS_CODEC_VP9 |
-	       1 << DAEDALUS_CODEC_MPEG2;
+	return 1 << DAEDALUS_CODEC_H264 | 1 << DAEDALUS_CODEC_HEVC | 1 << DAEDALUS_CODEC_VP8 |
+	       1 << DAEDALUS_CODEC_VP9 | 1 << DAEDALUS_CODEC_MPEG2;
 }
 
-/* The request's access unit into w->unit; 0, or -1 with why. */
+/*
+ * The request into w->unit, as a picture's first (first) or a later part
+ * of it; 0, or -1 with why. Only H.264 and HEVC pictures come in several
+ * requests (the kernel offers holding for them only).
+ */
 static int build_unit(struct dd_sl_worker *w, const struct dd_sl_ctrls *c, const uint8_t *data,
-		      size_t len, char *why, size_t whylen)
+		      size_t len, bool first, char *why, size_t whylen)
 {
+	if (!first && w->codec != DAEDALUS_CODEC_H264 && w->codec != DAEDALUS_CODEC_HEVC) {
+		snprintf(why, whylen, "codec %u pictures come in one request", w->codec);
+		return -1;
+	}
 	switch (w->codec) {
 	case DAEDALUS_CODEC_H264:
-		return dd_sl_h264_unit(&w->h264, c, data, len, &w->unit, why, whylen);
+		return dd_sl_h264_unit(&w->h264, c, data, len, first, &w->unit, why, whylen);
+	case DAEDALUS_CODEC_HEVC:
+		return dd_sl_hevc_unit(&w->hevc, c, data, len, first, &w->unit, why, whylen);
 	case DAEDALUS_CODEC_MPEG2:
 		return dd_sl_mpeg2_unit(c, data, len, &w->unit, why, whylen);
 	case DAEDALUS_CODEC_VP8:
@@ -184,60 +195,136 @@ static void deliver(struct dd_sl_worker *w, const struct sl_cmd *c, const AVFram
 	dd_msg_frame(w->bridge_fd, w->ctx_id, j->cap_tag, j->cap_index, (uint32_t)used, flags, 0);
 }
 
-static void do_job(struct dd_sl_worker *w, const struct sl_cmd *c)
+/*
+ * Decodes the gathered unit and writes the picture into the frame buffer
+ * of job c (its first request's), answering FRAME; a broken picture or a
+ * failed decode answers FRAME with ERROR.
+ */
+static void decode_picture(struct dd_sl_worker *w, const struct sl_cmd *c, bool broken)
 {
 	const struct daedalus_msg_sl_job *j = &c->job;
 	const AVFrame *pic = NULL;
+	int r = -1;
+
+	if (!broken)
+		r = dd_sl_decode(w->backend, w->unit.data, w->unit.len, (int64_t)j->timestamp, &pic);
+	if (r || !picture_fits(pic, j)) {
+		/* The bitstream was used: only the picture failed (dev-stateless-decoder.rst). */
+		if (!broken)
+			log_request(w, j, r ? "libavcodec made no picture of it"
+					    : "its picture does not fit its frame buffer");
+		dd_msg_frame(w->bridge_fd, w->ctx_id, j->cap_tag, j->cap_index, 0,
+			     DAEDALUS_FRAME_ERROR, 0);
+		return;
+	}
+	deliver(w, c, pic);
+}
+
+/* The picture being gathered is complete (SL_FINISH, or a new picture began). */
+static void finish_picture(struct dd_sl_worker *w)
+{
+	if (!w->open)
+		return;
+	w->open = false;
+	decode_picture(w, &w->pic, w->broken);
+}
+
+/*
+ * Reads the request's controls and bitstream into the unit, as the first
+ * or a later part of its picture; 0, -ESTALE if the kernel took the
+ * request back, or -1 with why.
+ */
+static int take_request(struct dd_sl_worker *w, const struct sl_cmd *c, bool first, char *why,
+			size_t whylen)
+{
+	const struct daedalus_msg_sl_job *j = &c->job;
 	struct dd_sl_ctrls ctrls;
 	struct dd_bufmap *m;
-	char why[160];
-	int err = 0, r;
+	int err, r;
 
 	if (!w->backend) {
-		fail_request(w, j, w->backend_err);
-		return;
+		snprintf(why, whylen, "%s", w->backend_err);
+		return -1;
 	}
 	err = fetch_ctrls(w, j);
 	if (err == -ESTALE)
-		return;	/* taken back: nobody waits for either buffer */
+		return err;
 	if (err) {
-		snprintf(why, sizeof(why), "its controls cannot be read: %s", strerror(-err));
-		fail_request(w, j, why);
-		return;
+		snprintf(why, whylen, "its controls cannot be read: %s", strerror(-err));
+		return -1;
 	}
-	if (dd_sl_ctrls_parse((const uint8_t *)w->ctrls, j->ctrls_len, &ctrls, why, sizeof(why))) {
-		fail_request(w, j, why);
-		return;
-	}
+	if (dd_sl_ctrls_parse((const uint8_t *)w->ctrls, j->ctrls_len, &ctrls, why, whylen))
+		return -1;
 	m = map_buffer(w, DAEDALUS_QUEUE_OUTPUT, j->index, j->tag, j->memory, c->out_gen, &err);
 	if (!m) {
-		if (err != -ESTALE)
-			fail_request(w, j, "its bitstream buffer cannot be mapped");
-		return;
+		if (err == -ESTALE)
+			return err;
+		snprintf(why, whylen, "its bitstream buffer cannot be mapped");
+		return -1;
 	}
 	if ((size_t)j->data_offset + j->bytesused > m->size) {
-		fail_request(w, j, "its bitstream lies outside its buffer");
-		return;
+		snprintf(why, whylen, "its bitstream lies outside its buffer");
+		return -1;
 	}
 	dd_bufmap_sync(m, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
-	r = build_unit(w, &ctrls, m->addr + j->data_offset, j->bytesused, why, sizeof(why));
+	r = build_unit(w, &ctrls, m->addr + j->data_offset, j->bytesused, first, why, whylen);
 	dd_bufmap_sync(m, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
-	if (r) {
-		fail_request(w, j, why);
+	return r;
+}
+
+/*
+ * One request. Without DAEDALUS_SL_CONTINUE it begins a picture (ending
+ * one still gathered, which the kernel should have finished); with
+ * DAEDALUS_SL_HOLD more requests of its picture follow, so it is answered
+ * by JOB_DONE alone once its bytes are in; the last one decodes the
+ * picture and is answered FRAME, then JOB_DONE.
+ */
+static void do_job(struct dd_sl_worker *w, const struct sl_cmd *c)
+{
+	const struct daedalus_msg_sl_job *j = &c->job;
+	bool first = !(j->flags & DAEDALUS_SL_CONTINUE);
+	bool hold = j->flags & DAEDALUS_SL_HOLD;
+	char why[160];
+	int r;
+
+	if (first) {
+		finish_picture(w);
+		w->open = true;
+		w->broken = false;
+		w->pic = *c;
+	} else if (!w->open || w->pic.job.cap_tag != j->cap_tag) {
+		/* Not the picture being gathered: the kernel and this worker disagree. */
+		log_request(w, j, "it continues a picture that was never begun");
+		if (!hold)
+			dd_msg_frame(w->bridge_fd, w->ctx_id, j->cap_tag, j->cap_index, 0,
+				     DAEDALUS_FRAME_ERROR, 0);
+		dd_msg_job_done(w->bridge_fd, w->ctx_id, j->tag, j->index, DAEDALUS_JOB_ERROR);
 		return;
 	}
-	r = dd_sl_decode(w->backend, w->unit.data, w->unit.len, (int64_t)j->timestamp, &pic);
-	if (r || !picture_fits(pic, j)) {
-		/* The bitstream was used: only the picture failed (dev-stateless-decoder.rst). */
-		log_request(w, j, r ? "libavcodec made no picture of it"
-				    : "its picture does not fit its frame buffer");
-		dd_msg_frame(w->bridge_fd, w->ctx_id, j->cap_tag, j->cap_index, 0,
-			     DAEDALUS_FRAME_ERROR, 0);
-	} else {
-		deliver(w, c, pic);
+	r = take_request(w, c, first, why, sizeof(why));
+	if (r == -ESTALE) {
+		w->open = false;	/* taken back: nobody waits for the picture */
+		return;
 	}
+	if (r) {
+		log_request(w, j, why);
+		w->broken = true;
+	}
+	if (hold) {
+		dd_msg_job_done(w->bridge_fd, w->ctx_id, j->tag, j->index, r ? DAEDALUS_JOB_ERROR : 0);
+		return;
+	}
+	w->open = false;
+	decode_picture(w, &w->pic, w->broken);
 	/* The frame first: the kernel completes the request with the bitstream buffer. */
-	dd_msg_job_done(w->bridge_fd, w->ctx_id, j->tag, j->index, 0);
+	dd_msg_job_done(w->bridge_fd, w->ctx_id, j->tag, j->index, r ? DAEDALUS_JOB_ERROR : 0);
+}
+
+/* SL_FINISH: the held picture is complete, whatever more was announced. */
+static void do_finish(struct dd_sl_worker *w, uint32_t cap_tag)
+{
+	if (w->open && w->pic.job.cap_tag == cap_tag)
+		finish_picture(w);
 }
 
 static void unmap_queue(struct dd_sl_worker *w, uint32_t queue)
@@ -249,7 +336,9 @@ static void unmap_queue(struct dd_sl_worker *w, uint32_t queue)
 /* Decoding restarts: a seek, or a new codec. */
 static void do_restart(struct dd_sl_worker *w, uint32_t codec)
 {
+	w->open = false;
 	dd_sl_h264_reset(&w->h264);
+	dd_sl_hevc_reset(&w->hevc);
 	if (w->backend && codec == w->codec) {
 		dd_sl_reset(w->backend);
 		return;
@@ -293,12 +382,16 @@ static void *worker(void *arg)
 				do_job(w, c);
 			break;
 		case SL_CMD_FINISH:
-			/* Every job is a whole picture while the node offers no holding. */
+			if (c->out_gen == gen)
+				do_finish(w, c->job.cap_tag);
 			break;
 		case SL_CMD_STOP_OUTPUT:
+			/* The kernel took back the held frame buffer with the jobs. */
+			w->open = false;
 			if (w->backend)
 				dd_sl_reset(w->backend);
 			dd_sl_h264_reset(&w->h264);
+			dd_sl_hevc_reset(&w->hevc);
 			unmap_queue(w, DAEDALUS_QUEUE_OUTPUT);
 			break;
 		case SL_CMD_RESTART:
@@ -401,9 +494,8 @@ int dd_sl_worker_job(struct dd_sl_worker *w, const struct daedalus_msg_sl_job *j
 
 int dd_sl_worker_finish(struct dd_sl_worker *w, uint32_t cap_tag, uint32_t cap_index)
 {
-	(void)cap_tag;
-	(void)cap_index;
-	return enqueue(w, SL_CMD_FINISH, NULL);
+	return enqueue(w, SL_CMD_FINISH,
+		       &(struct sl_cmd){ .job = { .cap_tag = cap_tag, .cap_index = cap_index } });
 }
 
 int dd_sl_worker_stop(struct dd_sl_worker *w, uint32_t queue)

@@ -4,11 +4,13 @@
  * each SL_JOB is one request. The worker fetches its controls
  * (DAEDALUS_IOC_SL_CTRLS), maps its bitstream and frame buffers
  * (DAEDALUS_IOC_EXPBUF), rebuilds the access unit the controls describe
- * (sl-h264.c, sl-mpeg2.c; VP8 and VP9 frames come whole), decodes it in
- * decode order (backend-lavc-sl.c), writes the
- * picture born from it into the request's frame buffer and answers FRAME,
- * then JOB_DONE. A request that cannot be used fails alone (both buffers
- * ERROR); the context goes on.
+ * (sl-h264.c, sl-hevc.c, sl-mpeg2.c; VP8 and VP9 frames come whole),
+ * decodes it in decode order (backend-lavc-sl.c), writes the picture born
+ * from it into the request's frame buffer and answers FRAME,
+ * then JOB_DONE. A picture may come in several requests (slices, fields:
+ * DAEDALUS_SL_HOLD, _CONTINUE, SL_FINISH), gathered into one unit. A
+ * request that cannot be used fails its picture (frame ERROR) and its own
+ * bitstream buffer (ERROR); the context goes on.
  *
  * Calls mirror the kernel's messages and return at once; the work is done
  * in order on the worker's own thread. The daemon's event loop opens,

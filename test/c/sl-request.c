@@ -186,7 +186,8 @@ static struct v4l2_format cap_fmt(void)
 	return f;
 }
 
-static void qbuf(uint32_t type, uint32_t index, int req, uint64_t ts_us, int want)
+static void qbuf_flags(uint32_t type, uint32_t index, int req, uint64_t ts_us, uint32_t flags,
+		       int want)
 {
 	struct v4l2_plane planes[1] = { { .bytesused = V4L2_TYPE_IS_OUTPUT(type) ? 100 : 0 } };
 	struct v4l2_buffer b = { .type = type, .memory = V4L2_MEMORY_MMAP, .index = index,
@@ -195,13 +196,27 @@ static void qbuf(uint32_t type, uint32_t index, int req, uint64_t ts_us, int wan
 
 	b.timestamp.tv_sec = ts_us / 1000000;
 	b.timestamp.tv_usec = ts_us % 1000000;
+	b.flags = flags;
 	if (req >= 0) {
-		b.flags = V4L2_BUF_FLAG_REQUEST_FD;
+		b.flags |= V4L2_BUF_FLAG_REQUEST_FD;
 		b.request_fd = req;
 	}
 	err = xioctl(video, VIDIOC_QBUF, &b);
 	CHECK(err == want, "QBUF %s %u: %s, expected %s", V4L2_TYPE_IS_OUTPUT(type) ? "OUTPUT" : "CAPTURE",
 	      index, strerror(err), strerror(want));
+}
+
+static void qbuf(uint32_t type, uint32_t index, int req, uint64_t ts_us, int want)
+{
+	qbuf_flags(type, index, req, ts_us, 0, want);
+}
+
+/* Nothing to dequeue on that queue now. */
+static bool idle(uint32_t type)
+{
+	struct pollfd p = { video, V4L2_TYPE_IS_OUTPUT(type) ? POLLOUT : POLLIN, 0 };
+
+	return poll(&p, 1, 100) == 0;
 }
 
 static struct v4l2_buffer dqbuf(uint32_t type)
@@ -324,6 +339,8 @@ static void setup(const char *vpath, const char *mpath)
 	rb.type = V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE;
 	CHECK(!xioctl(video, VIDIOC_REQBUFS, &rb) && rb.count == 2, "REQBUFS OUTPUT");
 	CHECK(rb.capabilities & V4L2_BUF_CAP_SUPPORTS_REQUESTS, "OUTPUT does not support requests");
+	CHECK(rb.capabilities & V4L2_BUF_CAP_SUPPORTS_M2M_HOLD_CAPTURE_BUF,
+	      "H.264 OUTPUT does not offer HOLD_CAPTURE_BUF");
 	rb.type = V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE;
 	rb.count = 2;
 	CHECK(!xioctl(video, VIDIOC_REQBUFS, &rb) && rb.count == 2, "REQBUFS CAPTURE");
@@ -337,6 +354,104 @@ static void setup(const char *vpath, const char *mpath)
 		      "an empty request was not ENOENT");
 		close(req);
 	}
+	ok();
+}
+
+/* A request of @ts_us on OUTPUT buffer @index, with no controls of its own; its fd. */
+static int queue_request(uint32_t index, uint64_t ts_us, uint32_t flags)
+{
+	int req = request();
+
+	qbuf_flags(V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, index, req, ts_us, flags, 0);
+	CHECK(!ioctl(req, MEDIA_REQUEST_IOC_QUEUE), "QUEUE: %s", strerror(errno));
+	return req;
+}
+
+/* The next message is SL_FINISH for the frame buffer of @j. */
+static void expect_finish(const struct daedalus_msg_sl_job *j)
+{
+	union { struct daedalus_msg_sl_finish f; char raw[DAEDALUS_MSG_MAX_LEN]; } m;
+	uint16_t type = bridge_read(&m);
+
+	CHECK(type == DAEDALUS_MSG_SL_FINISH, "message type %#x, not SL_FINISH", type);
+	CHECK(m.f.cap_tag == j->cap_tag && m.f.cap_index == j->cap_index,
+	      "SL_FINISH names frame buffer %u tag %u", le32toh(m.f.cap_index), le32toh(m.f.cap_tag));
+}
+
+/* Held pictures: the rules of HOLD_CAPTURE_BUF and FLUSH. */
+static void hold(void)
+{
+	const uint32_t hold_flag = V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF;
+	const uint32_t out = V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, cap = V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE;
+	struct daedalus_msg_sl_job a, b;
+	struct v4l2_decoder_cmd flush = { .cmd = V4L2_DEC_CMD_FLUSH };
+	struct v4l2_buffer got;
+	int ra, rb;
+
+	current = "a held picture: its first request completes alone, the last goes into the same frame buffer";
+	qbuf(cap, 0, -1, 0, 0);
+	ra = queue_request(0, 10, hold_flag);
+	a = next_job();
+	CHECK(le32toh(a.flags) == DAEDALUS_SL_HOLD, "flags %#x, not HOLD", le32toh(a.flags));
+	CHECK(reply_frame(&a, W * H * 3 / 2, 0) == EINVAL, "FRAME of a held buffer was taken");
+	CHECK(!reply_done(&a), "JOB_DONE of a held request: %s", strerror(errno));
+	request_done(ra);
+	got = dqbuf(out);
+	CHECK(got.index == 0, "OUTPUT %u", got.index);
+	CHECK(idle(cap), "the held frame came back before its picture ended");
+	rb = queue_request(0, 10, 0);
+	b = next_job();
+	CHECK(le32toh(b.flags) == DAEDALUS_SL_CONTINUE && b.cap_tag == a.cap_tag,
+	      "flags %#x cap tag %u, not CONTINUE into %u", le32toh(b.flags), le32toh(b.cap_tag),
+	      le32toh(a.cap_tag));
+	CHECK(!reply_frame(&b, W * H * 3 / 2, 0) && !reply_done(&b), "answers: %s", strerror(errno));
+	request_done(rb);
+	got = dqbuf(cap);
+	CHECK(got.index == 0 && ts_ns(&got) == 10000, "CAPTURE %u ts %llu", got.index,
+	      (unsigned long long)ts_ns(&got));
+	dqbuf(out);
+	close(ra);
+	close(rb);
+	ok();
+
+	current = "a request of another picture ends the held one first (SL_FINISH)";
+	qbuf(cap, 0, -1, 0, 0);
+	qbuf(cap, 1, -1, 0, 0);
+	ra = queue_request(0, 20, hold_flag);
+	a = next_job();
+	CHECK(!reply_done(&a), "JOB_DONE: %s", strerror(errno));
+	request_done(ra);
+	dqbuf(out);
+	rb = queue_request(0, 30, 0);
+	expect_finish(&a);
+	b = next_job();
+	CHECK(!b.flags && b.cap_tag != a.cap_tag, "flags %#x cap tag %u", le32toh(b.flags),
+	      le32toh(b.cap_tag));
+	CHECK(!reply_frame(&a, W * H * 3 / 2, 0), "the finished picture's FRAME: %s", strerror(errno));
+	CHECK(!reply_frame(&b, W * H * 3 / 2, 0) && !reply_done(&b), "answers: %s", strerror(errno));
+	request_done(rb);
+	got = dqbuf(cap);
+	CHECK(ts_ns(&got) == 20000, "first frame ts %llu", (unsigned long long)ts_ns(&got));
+	got = dqbuf(cap);
+	CHECK(ts_ns(&got) == 30000, "second frame ts %llu", (unsigned long long)ts_ns(&got));
+	dqbuf(out);
+	close(ra);
+	close(rb);
+	ok();
+
+	current = "FLUSH ends the held picture";
+	qbuf(cap, 0, -1, 0, 0);
+	ra = queue_request(0, 40, hold_flag);
+	a = next_job();
+	CHECK(!reply_done(&a), "JOB_DONE: %s", strerror(errno));
+	request_done(ra);
+	dqbuf(out);
+	CHECK(!xioctl(video, VIDIOC_DECODER_CMD, &flush), "FLUSH: %s", strerror(errno));
+	expect_finish(&a);
+	CHECK(!reply_frame(&a, W * H * 3 / 2, 0), "FRAME: %s", strerror(errno));
+	got = dqbuf(cap);
+	CHECK(ts_ns(&got) == 40000, "frame ts %llu", (unsigned long long)ts_ns(&got));
+	close(ra);
 	ok();
 }
 
@@ -403,6 +518,8 @@ static void requests(void)
 	dqbuf(V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE);
 	close(req);
 	ok();
+
+	hold();
 
 	current = "STREAMOFF with a job at the daemon: the request completes, late answers are stale";
 	req = request();

@@ -6,12 +6,13 @@
 // the module sends and does with each answer. What this file shows:
 // - the node and its own media device, told apart from the stateful ones
 //   by model, with the codecs announced that the running kernel has
-//   controls for (AV1's came in 6.5);
+//   controls for (AV1's came in 6.5), as `daedalusd status` shows them;
 // - v4l2-compliance 1.30 on the media device and the node: no failures;
 // - the request path from both ends, from 64- and 32-bit clients: one
 //   SL_JOB per request with its frame buffer and its controls (carried
 //   over from earlier requests), the reply rules, the timestamp the frame
-//   inherits, ERROR, STREAMOFF with a job out;
+//   inherits, ERROR, held pictures (HOLD_CAPTURE_BUF, SL_FINISH, FLUSH),
+//   STREAMOFF with a job out;
 // - a request fd holds the module: rmmod waits until it is closed.
 // Afterwards the module is loaded as before and the daemon restarted.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -20,12 +21,23 @@ import { release } from "node:os";
 import { join } from "node:path";
 import { findNodes } from "../../src/status/read";
 import { UAPI } from "../../src/protocol/uapi";
-import { compliance130, connected, inVm, nodes, reportCompliance, run, startDaemon, stopDaemon, waitFor } from "./helpers";
+import {
+  compliance130,
+  connected,
+  daedalusd,
+  inVm,
+  MODULE,
+  nodes,
+  reloadModule,
+  reportCompliance,
+  run,
+  startDaemon,
+  stopDaemon,
+  waitFor,
+} from "./helpers";
 
-const MODULE = "daedalus_v4l2";
 const TIMEOUT = 300_000;
 const loaded = () => existsSync(`/sys/module/${MODULE}`);
-const params = () => (process.env.DAEDALUS_MODULE_PARAMS ?? "").split(" ").filter(Boolean);
 
 /** Every codec bit; the module keeps those the kernel has controls for. */
 const ALL_SL = (1 << UAPI.CODEC_COUNT) - 1;
@@ -40,17 +52,6 @@ function slClient(abi: "64" | "32" = "64"): string {
   const dir = process.env.DAEDALUS_TEST_CLIENTS;
   if (!dir) throw new Error("DAEDALUS_TEST_CLIENTS is not set: the device suite runs through scripts/vm");
   return join(dir, abi === "32" ? "sl-request-32" : "sl-request");
-}
-
-function reload(extra: string[]): void {
-  const ko = process.env.DAEDALUS_KO;
-  if (!ko) throw new Error("DAEDALUS_KO is not set: run the device suite through scripts/vm");
-  if (loaded()) {
-    const r = run(["rmmod", MODULE]);
-    if (r.code !== 0) throw new Error(`rmmod: ${r.err}`);
-  }
-  const r = run(["insmod", ko, ...params(), ...extra]);
-  if (r.code !== 0) throw new Error(`insmod ${extra.join(" ")}: ${r.err}`);
 }
 
 const slNodes = () => findNodes(undefined, UAPI.SL_CARD_NAME);
@@ -82,12 +83,12 @@ function spawnClient(args: string[]) {
 describe.skipIf(!inVm)("stateless node", () => {
   beforeAll(async () => {
     await stopDaemon();
-    reload(["stateless=1"]);
+    reloadModule(["stateless=1"]);
     await waitFor("the stateless node", () => slNodes().media !== null, 10_000);
   }, 60_000);
 
   afterAll(async () => {
-    reload([]);
+    reloadModule();
     await waitFor("the stateful node", () => findNodes().media !== null, 10_000);
     if (!connected()) await startDaemon();
   }, 60_000);
@@ -111,6 +112,12 @@ describe.skipIf(!inVm)("stateless node", () => {
       try {
         const want = ALL_SL & (kernelHasAv1() ? ~0 : ~(1 << UAPI.CODEC_AV1));
         expect(await daemon.line("welcome")).toBe(`welcome sl_codecs ${`0x${want.toString(16)}`}`);
+        const status = JSON.parse(run(daedalusd("status", "--json")).out) as {
+          slNodes: { video: string | null };
+          bridge: { slCodecs: string[] };
+        };
+        expect(status.slNodes.video).toBe(sl.video);
+        expect(status.bridge.slCodecs).toEqual(["h264", "hevc", "vp8", "vp9", ...(kernelHasAv1() ? ["av1"] : []), "mpeg2"]);
         const formats = run(["v4l2-ctl", "-d", sl.video ?? "", "--list-formats-out"]).out;
         const fourccs = [...formats.matchAll(/'(\w{4})'/g)].map((m) => m[1]);
         expect(fourccs).toEqual(["S264", "S265", "VP8F", "VP9F", ...(kernelHasAv1() ? ["AV1F"] : []), "MG2S"]);
@@ -141,7 +148,7 @@ describe.skipIf(!inVm)("stateless node", () => {
       });
       const out = r.stdout.toString();
       expect(out.split("\n").filter((l) => l.startsWith("FAIL")), out + r.stderr.toString()).toEqual([]);
-      expect(out.split("\n").filter((l) => l.startsWith("ok ")).length).toBe(8);
+      expect(out.split("\n").filter((l) => l.startsWith("ok ")).length).toBe(11);
       expect(out).toContain("done");
       expect(r.exitCode).toBe(0);
     });
