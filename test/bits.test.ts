@@ -15,7 +15,7 @@ let bin = "";
 
 beforeAll(() => {
   bin = buildSanitized(mkdtempSync(join(tmpdir(), "daedalus-bits-")), "bits-test", ["c/daemon/bits.c"]);
-});
+}, 60_000);
 
 function run(scenario: string): string[] {
   return runSanitized([bin, scenario], `bits-test ${scenario}`).replace(/\n$/, "").split("\n");

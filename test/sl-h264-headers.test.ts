@@ -19,7 +19,7 @@ let bin = "";
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "daedalus-sl-h264-"));
   bin = buildSanitized(dir, "h264-params-fill", ["c/daemon/sl-h264-headers.c", "c/daemon/bits.c"]);
-});
+}, 60_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

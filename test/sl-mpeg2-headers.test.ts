@@ -20,7 +20,7 @@ let bin = "";
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "daedalus-sl-mpeg2-"));
   bin = buildSanitized(dir, "mpeg2-params-fill", ["c/daemon/sl-mpeg2-headers.c", "c/daemon/bits.c"]);
-});
+}, 60_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

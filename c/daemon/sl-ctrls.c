@@ -22,6 +22,14 @@ static const struct {
 	  h264_decode),
 	K(V4L2_CID_STATELESS_H264_DECODE_MODE, int32_t, h264_decode_mode),
 	K(V4L2_CID_STATELESS_H264_START_CODE, int32_t, h264_start_code),
+	K(V4L2_CID_STATELESS_HEVC_SPS, struct v4l2_ctrl_hevc_sps, hevc_sps),
+	K(V4L2_CID_STATELESS_HEVC_PPS, struct v4l2_ctrl_hevc_pps, hevc_pps),
+	K(V4L2_CID_STATELESS_HEVC_SCALING_MATRIX, struct v4l2_ctrl_hevc_scaling_matrix,
+	  hevc_scaling),
+	K(V4L2_CID_STATELESS_HEVC_DECODE_PARAMS, struct v4l2_ctrl_hevc_decode_params,
+	  hevc_decode),
+	K(V4L2_CID_STATELESS_HEVC_DECODE_MODE, int32_t, hevc_decode_mode),
+	K(V4L2_CID_STATELESS_HEVC_START_CODE, int32_t, hevc_start_code),
 	K(V4L2_CID_STATELESS_MPEG2_SEQUENCE, struct v4l2_ctrl_mpeg2_sequence, mpeg2_sequence),
 	K(V4L2_CID_STATELESS_MPEG2_PICTURE, struct v4l2_ctrl_mpeg2_picture, mpeg2_picture),
 	K(V4L2_CID_STATELESS_MPEG2_QUANTISATION, struct v4l2_ctrl_mpeg2_quantisation,
@@ -36,6 +44,10 @@ _Static_assert(sizeof(struct v4l2_ctrl_h264_sps) == 1048, "H.264 SPS");
 _Static_assert(sizeof(struct v4l2_ctrl_h264_pps) == 12, "H.264 PPS");
 _Static_assert(sizeof(struct v4l2_ctrl_h264_scaling_matrix) == 480, "H.264 scaling matrix");
 _Static_assert(sizeof(struct v4l2_ctrl_h264_decode_params) == 560, "H.264 decode params");
+_Static_assert(sizeof(struct v4l2_ctrl_hevc_sps) == 40, "HEVC SPS");
+_Static_assert(sizeof(struct v4l2_ctrl_hevc_pps) == 64, "HEVC PPS");
+_Static_assert(sizeof(struct v4l2_ctrl_hevc_scaling_matrix) == 1000, "HEVC scaling matrix");
+_Static_assert(sizeof(struct v4l2_ctrl_hevc_decode_params) == 328, "HEVC decode params");
 
 int dd_sl_ctrls_parse(const uint8_t *blob, size_t len, struct dd_sl_ctrls *c, char *why,
 		      size_t whylen)

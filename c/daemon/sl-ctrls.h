@@ -24,6 +24,12 @@ struct dd_sl_ctrls {
 	const struct v4l2_ctrl_h264_decode_params *h264_decode;
 	const int32_t *h264_decode_mode;
 	const int32_t *h264_start_code;
+	const struct v4l2_ctrl_hevc_sps *hevc_sps;
+	const struct v4l2_ctrl_hevc_pps *hevc_pps;
+	const struct v4l2_ctrl_hevc_scaling_matrix *hevc_scaling;
+	const struct v4l2_ctrl_hevc_decode_params *hevc_decode;
+	const int32_t *hevc_decode_mode;
+	const int32_t *hevc_start_code;
 	const struct v4l2_ctrl_mpeg2_sequence *mpeg2_sequence;
 	const struct v4l2_ctrl_mpeg2_picture *mpeg2_picture;
 	const struct v4l2_ctrl_mpeg2_quantisation *mpeg2_quant;

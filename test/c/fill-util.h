@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * What the test-only stateless clients (h264-params-fill.c,
- * mpeg2-params-fill.c) share: failing with a message, reading a whole
- * stream. Define FILL_NAME, the program's name for messages, first.
+ * mpeg2-params-fill.c, hevc-params-fill.c) share: failing with a message,
+ * reading a whole stream. Define FILL_NAME, the program's name for messages, first.
  */
 #ifndef DAEDALUS_TEST_FILL_UTIL_H
 #define DAEDALUS_TEST_FILL_UTIL_H
