@@ -10,7 +10,14 @@ import { VERSION } from "../src/version";
 
 const VIDEO_GID = 44;
 
-function status(over: { loaded?: boolean; protocol?: number; connected?: boolean; version?: string; codecs?: string[] }): Status {
+function status(over: {
+  loaded?: boolean;
+  protocol?: number;
+  connected?: boolean;
+  version?: string;
+  codecs?: string[];
+  stateless?: boolean;
+}): Status {
   const loaded = over.loaded ?? true;
   return {
     module: { loaded, version: loaded ? "0.1.0" : null, protocolVersion: loaded ? (over.protocol ?? PROTO_VERSION) : null },
@@ -19,11 +26,13 @@ function status(over: { loaded?: boolean; protocol?: number; connected?: boolean
       daemonPid: over.connected === false ? null : 123,
       daemonVersion: over.version ?? VERSION,
       codecs: over.codecs ?? ["h264", "vp9"],
+      slCodecs: over.stateless ? ["h264"] : [],
       pixfmts: ["NV12"],
       maxWidth: 8192,
       maxHeight: 8192,
     },
     nodes: loaded ? { video: "/dev/video0", media: "/dev/media0" } : { video: null, media: null },
+    slNodes: loaded && over.stateless ? { video: "/dev/video1", media: "/dev/media1" } : { video: null, media: null },
     counters: {},
   };
 }
@@ -60,6 +69,13 @@ describe("doctor checks", () => {
       module: "ok", protocol: "ok", "video-node": "ok", "media-node": "ok", "bridge-node": "ok",
       ffmpeg: "ok", daemon: "ok", service: "ok", headers: "ok",
     });
+    expect(healthy(checks)).toBe(true);
+  });
+
+  test("the stateless node's video and media nodes are checked like the stateful ones, when loaded", () => {
+    const checks = runChecks(probe({ st: { stateless: true } }));
+    expect(verdicts(checks)).toMatchObject({ "sl-video-node": "ok", "sl-media-node": "ok" });
+    expect(byId(checks, "sl-video-node").detail).toBe("/dev/video1, root:video 0660");
     expect(healthy(checks)).toBe(true);
   });
 

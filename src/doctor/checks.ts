@@ -142,12 +142,22 @@ function protocolCheck(s: Status): Check | null {
   };
 }
 
-/** The decoder's nodes: present, and open to group video but not to everyone. */
+/**
+ * The decoder's nodes: present, and open to group video but not to
+ * everyone; the stateless node's likewise, when the module was loaded with it.
+ */
 function nodeChecks(p: Probe, s: Status): Check[] {
   if (!s.module.loaded) return [];
   const out: Check[] = [];
-  for (const [which, path] of [["video", s.nodes.video], ["media", s.nodes.media]] as const) {
-    const id = `${which}-node`;
+  const nodes = [
+    ["video", "video", s.nodes.video],
+    ["media", "media", s.nodes.media],
+    ...(s.slNodes.video
+      ? ([["sl-video", "stateless video", s.slNodes.video], ["sl-media", "stateless media", s.slNodes.media]] as const)
+      : []),
+  ] as const;
+  for (const [key, which, path] of nodes) {
+    const id = `${key}-node`;
     const title = `${which} node`;
     const st = path ? p.stat(path) : null;
     if (!path || !st) {

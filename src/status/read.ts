@@ -18,11 +18,15 @@ export interface Status {
     daemonPid: number | null;
     daemonVersion: string | null;
     codecs: string[];
+    /** The codecs the stateless node offers (none without it). */
+    slCodecs: string[];
     pixfmts: string[];
     maxWidth: number;
     maxHeight: number;
   };
   nodes: { video: string | null; media: string | null };
+  /** The stateless node's, both null when the module was loaded without it. */
+  slNodes: { video: string | null; media: string | null };
   counters: Record<string, number>;
 }
 
@@ -78,11 +82,13 @@ export function readStatus(bridgeDir = SYSFS_BRIDGE): Status {
       daemonPid: pid > 0 ? pid : null,
       daemonVersion: readText(join(bridgeDir, "daemon_version")) || null,
       codecs: codecNames(Number(field("codecs") ?? 0)),
+      slCodecs: codecNames(Number(field("sl_codecs") ?? 0)),
       pixfmts: pixFmtNames(Number(field("pixfmts") ?? 0)),
       maxWidth: maxW ?? 0,
       maxHeight: maxH ?? 0,
     },
     nodes: findNodes(),
+    slNodes: findNodes(SYSFS_V4L, UAPI.SL_CARD_NAME),
     counters,
   };
 }

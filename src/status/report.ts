@@ -17,9 +17,13 @@ export function statusReport(s: Status): string {
   row("module", `loaded, version ${s.module.version}, ${proto}`);
   row("video node", s.nodes.video ?? "missing");
   row("media node", s.nodes.media ?? "missing");
+  if (s.slNodes.video) {
+    row("stateless node", `${s.slNodes.video}, media ${s.slNodes.media ?? "missing"}`);
+  }
   if (s.bridge.connected) {
     row("daemon", `connected, pid ${s.bridge.daemonPid}, version ${s.bridge.daemonVersion}`);
     row("codecs", s.bridge.codecs.join(" ") || "none");
+    if (s.slNodes.video) row("stateless codecs", s.bridge.slCodecs.join(" ") || "none");
     row("capture formats", s.bridge.pixfmts.join(" "));
     row("max size", `${s.bridge.maxWidth}x${s.bridge.maxHeight}`);
   } else {
