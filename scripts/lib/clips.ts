@@ -36,6 +36,8 @@ export interface ClipSpec {
   gop?: number;
   /** Slices per picture (x264's slices); default the encoder's own, one. H.264 only. */
   slices?: number;
+  /** Interlaced coding (x264: MBAFF frames); default progressive. H.264 only. */
+  interlaced?: boolean;
 }
 
 export interface Clip {
@@ -57,6 +59,7 @@ export interface Clip {
   gop: number;
   /** Slices per picture, 0 for the encoder's choice. */
   slices: number;
+  interlaced: boolean;
 }
 
 export const DEFAULT_CONTAINER: Record<ClipCodec, ClipContainer> = {
@@ -146,6 +149,7 @@ export function makeClip(spec: ClipSpec, opts: { dir?: string; force?: boolean }
   const noise = spec.noise ?? 0;
   const gop = spec.gop ?? 0;
   const slices = spec.slices ?? 0;
+  const interlaced = spec.interlaced ?? false;
   const { codec, width, height, frames } = spec;
 
   for (const [name, value] of Object.entries({ width, height, frames, fps })) {
@@ -163,6 +167,7 @@ export function makeClip(spec: ClipSpec, opts: { dir?: string; force?: boolean }
   if (gop && codec !== "h264") throw new Error("a fixed gop is for h264 clips only");
   if (!Number.isInteger(slices) || slices < 0) throw new Error("clip slices must be a non-negative integer");
   if (slices && codec !== "h264") throw new Error("slices are for h264 clips only");
+  if (interlaced && codec !== "h264") throw new Error("interlaced clips are h264 only");
 
   const pixFmt = bitDepth === 10 ? "yuv420p10le" : "yuv420p";
   const enc = encoderArgs(codec, bitDepth === 10);
@@ -175,17 +180,18 @@ export function makeClip(spec: ClipSpec, opts: { dir?: string; force?: boolean }
     // No scene-cut keyframes: keyframes exactly every gop frames, closed GOPs (x264's default).
     ...(gop ? ["-g", String(gop), "-keyint_min", String(gop), "-sc_threshold", "0"] : []),
     ...(slices ? ["-x264-params", `slices=${slices}`] : []),
-    "-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1",
+    // Interlaced DCT and motion estimation make x264 code MBAFF frames.
+    "-fflags", "+bitexact", "-flags:v", interlaced ? "+bitexact+ildct+ilme" : "+bitexact", "-map_metadata", "-1",
     // The index first, so a file cut short still opens.
     ...(mux.format === "mp4" ? ["-movflags", "+faststart"] : []),
     "-f", mux.format,
   ];
   const hash = createHash("sha256").update(JSON.stringify(args)).digest("hex").slice(0, 10);
   const dir = opts.dir ?? clipsDir();
-  const name = `${codec}-${width}x${height}-${frames}f-${fps}fps-${bitDepth}bit${noise ? `-noise${noise}` : ""}${gop ? `-gop${gop}` : ""}${slices ? `-${slices}slices` : ""}-${hash}.${mux.ext}`;
+  const name = `${codec}-${width}x${height}-${frames}f-${fps}fps-${bitDepth}bit${noise ? `-noise${noise}` : ""}${gop ? `-gop${gop}` : ""}${slices ? `-${slices}slices` : ""}${interlaced ? "-mbaff" : ""}-${hash}.${mux.ext}`;
   const path = join(dir, name);
   const clip: Clip = {
-    path, codec, width, height, frames, container, fps, bitDepth, pixFmt, profile: enc.profile, noise, gop, slices,
+    path, codec, width, height, frames, container, fps, bitDepth, pixFmt, profile: enc.profile, noise, gop, slices, interlaced,
   };
 
   if (!opts.force && existsSync(path)) return clip;

@@ -3,80 +3,88 @@
 // stateless=1 and the real daemon: GStreamer's own stateless elements
 // (v4l2codecs, bookworm's 1.22) find the node through its media device,
 // fill the codec controls from their own parsers and queue one request per
-// picture; every frame must be the one GStreamer's libav decoder gives
-// (per-frame MD5). The codecs are those the daemon rebuilds access units
-// of so far: H.264 (frame-based), VP8, VP9 and MPEG-2. Afterwards the
-// module is loaded as before and the daemon restarted.
+// picture; every frame must be plain libavcodec's, sample for sample
+// (per-frame MD5 of the NV12 frames GStreamer gives and of ffmpeg's). The
+// codecs are those the daemon rebuilds access units of so far: H.264 and
+// HEVC (whole pictures, or a slice a request), VP8, VP9 and MPEG-2.
+// Afterwards the module is loaded as before and the daemon restarted.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { statelessClips } from "../helpers/decode-clips";
 import { findNodes } from "../../src/status/read";
 import { UAPI } from "../../src/protocol/uapi";
-import { connected, DAEMON_LOG, gstFrameMd5s, inVm, reduced, run, startDaemon, stopDaemon, waitFor } from "./helpers";
+import {
+  connected,
+  DAEMON_LOG,
+  ffmpegFrameMd5s,
+  gstNv12FrameMd5s,
+  inVm,
+  reduced,
+  reloadModule,
+  run,
+  startDaemon,
+  stopDaemon,
+  waitFor,
+} from "./helpers";
 
-const MODULE = "daedalus_v4l2";
 /** v4l2codecs registers an element per decoder it finds: a registry of its own, made afresh. */
 const REGISTRY = "/tmp/gst-registry-stateless.bin";
 
-function reload(extra: string[]): void {
-  const ko = process.env.DAEDALUS_KO;
-  if (!ko) throw new Error("DAEDALUS_KO is not set: run the device suite through scripts/vm");
-  if (existsSync(`/sys/module/${MODULE}`)) {
-    const r = run(["rmmod", MODULE]);
-    if (r.code !== 0) throw new Error(`rmmod: ${r.err}`);
-  }
-  const params = (process.env.DAEDALUS_MODULE_PARAMS ?? "").split(" ").filter(Boolean);
-  const r = run(["insmod", ko, ...params, ...extra]);
-  if (r.code !== 0) throw new Error(`insmod ${extra.join(" ")}: ${r.err}`);
-}
+/**
+ * The node's two ways for H.264 (module parameter stateless_slice_mode):
+ * whole pictures with start codes, or one slice a request without them,
+ * the pictures held across requests (HOLD_CAPTURE_BUF). GStreamer follows
+ * the decode mode and start code it finds set.
+ */
+for (const mode of ["frame", "slice"] as const) {
+  describe.skipIf(!inVm)(`decoding through the stateless node (H.264 and HEVC ${mode}-based)`, () => {
+    const all = statelessClips().filter((c) => mode === "frame" || c.codec === "h264" || c.codec === "hevc");
+    // Reduced runs: each codec at a size that is not a multiple of 16, and H.264's sliced and interlaced clips.
+    const clips = reduced ? all.filter((c) => c.width === 426 || c.slices || c.interlaced) : all;
 
-describe.skipIf(!inVm)("decoding through the stateless node", () => {
-  const all = statelessClips();
-  // Reduced runs: each codec at a size that is not a multiple of 16, and the sliced clip.
-  const clips = reduced ? all.filter((c) => c.width === 426 || c.slices) : all;
+    beforeAll(async () => {
+      await stopDaemon();
+      reloadModule(["stateless=1", ...(mode === "slice" ? ["stateless_slice_mode=1"] : [])]);
+      await waitFor("the stateless node", () => findNodes(undefined, UAPI.SL_CARD_NAME).media !== null, 10_000);
+      await startDaemon();
+      rmSync(REGISTRY, { force: true });
+    }, 60_000);
 
-  beforeAll(async () => {
-    await stopDaemon();
-    reload(["stateless=1"]);
-    await waitFor("the stateless node", () => findNodes(undefined, UAPI.SL_CARD_NAME).media !== null, 10_000);
-    await startDaemon();
-    rmSync(REGISTRY, { force: true });
-  }, 60_000);
+    afterAll(async () => {
+      await stopDaemon();
+      reloadModule();
+      await waitFor("the stateful node", () => findNodes().media !== null, 10_000);
+      if (!connected()) await startDaemon();
+    }, 60_000);
 
-  afterAll(async () => {
-    await stopDaemon();
-    reload([]);
-    await waitFor("the stateful node", () => findNodes().media !== null, 10_000);
-    if (!connected()) await startDaemon();
-  }, 60_000);
-
-  test(
-    "GStreamer finds a stateless decoder element for each codec the daemon announced",
-    () => {
-      const r = run(["gst-inspect-1.0", "v4l2codecs"], { env: { GST_REGISTRY: REGISTRY } });
-      const elements = [...r.out.matchAll(/^\s+(v4l2sl\w+dec):/gm)].map((m) => m[1]);
-      expect(elements).toEqual(["v4l2slh264dec", "v4l2slmpeg2dec", "v4l2slvp8dec", "v4l2slvp9dec"]);
-    },
-    120_000,
-  );
-
-  for (const clip of clips) {
-    const what = `${clip.codec} ${clip.width}x${clip.height}${clip.slices ? `, ${clip.slices} slices a picture` : ""}`;
     test(
-      `${what}: every frame as GStreamer's libav decoder gives it`,
+      "GStreamer finds a stateless decoder element for each codec the daemon announced",
       () => {
-        const expected = gstFrameMd5s(clip, "av", { registry: REGISTRY });
-        const got = gstFrameMd5s(clip, "v4l2sl", { registry: REGISTRY });
-        expect(expected.length).toBe(clip.frames);
-        expect(got).toEqual(expected);
+        const r = run(["gst-inspect-1.0", "v4l2codecs"], { env: { GST_REGISTRY: REGISTRY } });
+        const elements = [...r.out.matchAll(/^\s+(v4l2sl\w+dec):/gm)].map((m) => m[1]);
+        expect(elements).toEqual(["v4l2slh264dec", "v4l2slh265dec", "v4l2slmpeg2dec", "v4l2slvp8dec", "v4l2slvp9dec"]);
       },
-      240_000,
+      120_000,
     );
-  }
 
-  test("no request failed in the daemon", () => {
-    const text = Bun.spawnSync(["cat", DAEMON_LOG]).stdout.toString();
-    expect(text).toContain("(stateless)");
-    expect(text).not.toMatch(/request \d+ fails/);
+    for (const clip of clips) {
+      const kind = clip.slices ? `, ${clip.slices} slices a picture` : clip.interlaced ? ", interlaced (MBAFF)" : "";
+      test(
+        `${clip.codec} ${clip.width}x${clip.height}${kind}: every frame as plain libavcodec decodes it`,
+        () => {
+          const expected = ffmpegFrameMd5s(["-i", clip.path, "-pix_fmt", "nv12"]);
+          const got = gstNv12FrameMd5s(clip, { registry: REGISTRY });
+          expect(expected.length).toBe(clip.frames);
+          expect(got).toEqual(expected);
+        },
+        240_000,
+      );
+    }
+
+    test("no request failed in the daemon", () => {
+      const text = Bun.spawnSync(["cat", DAEMON_LOG]).stdout.toString();
+      expect(text).toContain("(stateless)");
+      expect(text).not.toMatch(/request \d+ fails/);
+    });
   });
-});
+}

@@ -206,16 +206,18 @@ export function manyContextClips(): Clip[] {
 
 /**
  * What the stateless node decodes through GStreamer's v4l2codecs elements:
- * H.264 (High: CABAC, 8x8 transform, B-frames) at every size, one of them
- * with four slices a picture (frame-based requests carry them all); VP8,
- * VP9 (libvpx's hidden alt-ref frames) and MPEG-2 (B-frames) at a size
- * that is a multiple of 16 and one that is not.
+ * H.264 (High: CABAC, 8x8 transform, B-frames) at every size, one clip
+ * with four slices a picture and one interlaced (MBAFF); HEVC (x265:
+ * explicit reference picture sets), VP8, VP9 (libvpx's hidden alt-ref
+ * frames) and MPEG-2 (B-frames) at a size that is a multiple of 16 and one
+ * that is not.
  */
 export function statelessClips(): Clip[] {
   return [
     ...SIZES.map(([width, height]) => makeClip({ codec: "h264", width, height, frames: framesFor(width) })),
     makeClip({ codec: "h264", width: 854, height: 480, frames: 16, slices: 4 }),
-    ...(["vp8", "vp9", "mpeg2"] as const).flatMap((codec) =>
+    makeClip({ codec: "h264", width: 854, height: 480, frames: 16, interlaced: true }),
+    ...(["hevc", "vp8", "vp9", "mpeg2"] as const).flatMap((codec) =>
       [[854, 480], [426, 240]].map(([width = 0, height = 0]) => makeClip({ codec, width, height, frames: 16 })),
     ),
   ];
