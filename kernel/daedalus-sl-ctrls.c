@@ -4,8 +4,8 @@
  * reference): every control of every codec this kernel defines, so that a
  * client finds the sizes it checks whatever it decodes. The V4L2 core
  * validates each compound control; try_ctrl adds what the daemon cannot
- * decode (chroma formats other than 4:2:0, depths other than 8 and 10
- * bits, sizes beyond its limit), and s_ctrl lets the stream's bit depth
+ * decode (chroma formats other than 4:2:0, and H.264's monochrome, depths
+ * other than 8 and 10 bits, sizes beyond its limit), and s_ctrl lets the stream's bit depth
  * choose the CAPTURE layout, as dev-stateless-decoder.rst's
  * initialization asks. This file alone writes a stateless context's
  * bit_depth.
@@ -158,7 +158,8 @@ static u32 daedalus_sl_ctrl_depth(struct v4l2_ctrl *ctrl, union v4l2_ctrl_ptr p,
 	*height = 0;
 	switch (ctrl->id) {
 	case V4L2_CID_STATELESS_H264_SPS:
-		if (h264->chroma_format_idc != 1 ||
+		/* Monochrome too: libavcodec gives it as 4:2:0 with neutral chroma. */
+		if (h264->chroma_format_idc > 1 ||
 		    h264->bit_depth_luma_minus8 != h264->bit_depth_chroma_minus8)
 			return 0;
 		*width = (h264->pic_width_in_mbs_minus1 + 1) * 16;
