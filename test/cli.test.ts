@@ -45,7 +45,8 @@ describe("daedalusd", () => {
   test("status --json without the module: stable keys, exit status 1", async () => {
     const { stdout, exitCode } = await cli(["status", "--json"]);
     const s = JSON.parse(stdout);
-    expect(Object.keys(s)).toEqual(["module", "bridge", "nodes", "counters"]);
+    expect(Object.keys(s)).toEqual(["module", "bridge", "nodes", "slNodes", "counters"]);
+    expect(s.slNodes).toEqual({ video: null, media: null });
     expect(s.module.loaded).toBe(false);
     expect(s.bridge.connected).toBe(false);
     expect(exitCode).toBe(1);
