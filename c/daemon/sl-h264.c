@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* A stateless H.264 request as an access unit: see sl-h264.h. */
 #include <stdio.h>
-#include <string.h>
 
 #include "sl-h264-headers.h"
 #include "sl-h264.h"
@@ -12,28 +11,13 @@ void dd_sl_h264_reset(struct dd_sl_h264 *s)
 	s->pps_len = 0;
 }
 
-/*
- * A parameter set goes in when it differs from the last one sent: 1 if it
- * went in, 0 if not, -1 without memory.
- */
-static int put_ps(struct dd_sl_unit *u, uint8_t *last, long *last_len, const uint8_t *now,
-		  long len)
-{
-	if (*last_len == len && !memcmp(last, now, (size_t)len))
-		return 0;
-	if (dd_sl_unit_append(u, now, (size_t)len))
-		return -1;
-	memcpy(last, now, (size_t)len);
-	*last_len = len;
-	return 1;
-}
-
 int dd_sl_h264_unit(struct dd_sl_h264 *s, const struct dd_sl_ctrls *c, const uint8_t *data,
 		    size_t len, bool first, struct dd_sl_unit *u, char *why, size_t whylen)
 {
 	static const uint8_t start_code[3] = { 0, 0, 1 };
 	uint8_t sps[DD_SL_H264_PS_MAX], pps[DD_SL_H264_PS_MAX];
 	long sps_len, pps_len;
+	int r;
 
 	if (first)
 		u->len = 0;
@@ -57,15 +41,11 @@ int dd_sl_h264_unit(struct dd_sl_h264 *s, const struct dd_sl_ctrls *c, const uin
 		snprintf(why, whylen, "the PPS control holds values H.264 cannot code");
 		return -1;
 	}
-	switch (put_ps(u, s->sps, &s->sps_len, sps, sps_len)) {
-	case -1:
-		goto nomem;
-	case 1:
-		/* libavcodec ties a PPS to the SPS it was parsed with: a new SPS needs it again. */
-		s->pps_len = 0;
-		break;
-	}
-	if (put_ps(u, s->pps, &s->pps_len, pps, pps_len) < 0)
+	/* libavcodec ties a PPS to the SPS it was parsed with: a new SPS needs it again. */
+	r = dd_sl_unit_put_changed(u, s->sps, &s->sps_len, sps, sps_len, false);
+	if (r >= 0)
+		r = dd_sl_unit_put_changed(u, s->pps, &s->pps_len, pps, pps_len, r > 0);
+	if (r < 0)
 		goto nomem;
 slices:
 	/* Without start codes, a buffer is one NAL unit (a slice-based request's slice). */

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* A stateless HEVC request as an access unit: see sl-hevc.h. */
 #include <stdio.h>
-#include <string.h>
 
 #include "sl-hevc-headers.h"
 #include "sl-hevc.h"
@@ -11,19 +10,6 @@ void dd_sl_hevc_reset(struct dd_sl_hevc *s)
 	s->vps_len = 0;
 	s->sps_len = 0;
 	s->pps_len = 0;
-}
-
-/* A parameter set goes in when it differs from the last one sent (or force); -1 without memory. */
-static int put_ps(struct dd_sl_unit *u, uint8_t *last, long *last_len, const uint8_t *now,
-		  long len, bool force)
-{
-	if (!force && *last_len == len && !memcmp(last, now, (size_t)len))
-		return 0;
-	if (dd_sl_unit_append(u, now, (size_t)len))
-		return -1;
-	memcpy(last, now, (size_t)len);
-	*last_len = len;
-	return 1;
 }
 
 int dd_sl_hevc_unit(struct dd_sl_hevc *s, const struct dd_sl_ctrls *c, const uint8_t *data,
@@ -55,11 +41,11 @@ int dd_sl_hevc_unit(struct dd_sl_hevc *s, const struct dd_sl_ctrls *c, const uin
 		return -1;
 	}
 	/* A new VPS or SPS is followed by the sets that refer to it, as libavcodec re-reads them. */
-	r = put_ps(u, s->vps, &s->vps_len, vps, vps_len, false);
+	r = dd_sl_unit_put_changed(u, s->vps, &s->vps_len, vps, vps_len, false);
 	if (r >= 0)
-		r = put_ps(u, s->sps, &s->sps_len, sps, sps_len, r > 0);
+		r = dd_sl_unit_put_changed(u, s->sps, &s->sps_len, sps, sps_len, r > 0);
 	if (r >= 0)
-		r = put_ps(u, s->pps, &s->pps_len, pps, pps_len, r > 0);
+		r = dd_sl_unit_put_changed(u, s->pps, &s->pps_len, pps, pps_len, r > 0);
 	if (r < 0)
 		goto nomem;
 slices:

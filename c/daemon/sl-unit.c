@@ -24,6 +24,18 @@ int dd_sl_unit_append(struct dd_sl_unit *u, const uint8_t *p, size_t n)
 	return 0;
 }
 
+int dd_sl_unit_put_changed(struct dd_sl_unit *u, uint8_t *last, long *last_len,
+			   const uint8_t *now, long len, bool force)
+{
+	if (!force && *last_len == len && !memcmp(last, now, (size_t)len))
+		return 0;
+	if (dd_sl_unit_append(u, now, (size_t)len))
+		return -1;
+	memcpy(last, now, (size_t)len);
+	*last_len = len;
+	return 1;
+}
+
 void dd_sl_unit_free(struct dd_sl_unit *u)
 {
 	free(u->data);

@@ -7,6 +7,7 @@
 #ifndef DAEDALUS_SL_UNIT_H
 #define DAEDALUS_SL_UNIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,14 @@ struct dd_sl_unit {
 
 /* Appends n bytes; 0, or -1 without memory (u unchanged). */
 int dd_sl_unit_append(struct dd_sl_unit *u, const uint8_t *p, size_t n);
+
+/*
+ * Appends a parameter set (len bytes at now) unless it equals the one last
+ * sent (last, *last_len) and not force; remembers it as sent. Returns 1 if
+ * it went in, 0 if not, -1 without memory.
+ */
+int dd_sl_unit_put_changed(struct dd_sl_unit *u, uint8_t *last, long *last_len,
+			   const uint8_t *now, long len, bool force);
 
 void dd_sl_unit_free(struct dd_sl_unit *u);
 
