@@ -10,9 +10,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { findNodes } from "../../src/status/read";
-import { UAPI } from "../../src/protocol/uapi";
-import { connected, inVm, reloadModule, ROOT, run, startDaemon, stopDaemon, waitFor } from "./helpers";
+import { inVm, loadStatelessNode, restoreModule, ROOT, run } from "./helpers";
 
 const VECTORS = join(ROOT, "..", "shared", "vectors");
 const REGISTRY = "/tmp/gst-registry-fluster.bin";
@@ -108,19 +106,11 @@ if (wanted && !Bun.which("fluster")) throw new Error("fluster is not installed (
 
 describe.skipIf(!wanted || !have)("fluster on the conformance vectors, through the stateless node", () => {
   beforeAll(async () => {
-    await stopDaemon();
-    reloadModule(["stateless=1"]);
-    await waitFor("the stateless node", () => findNodes(undefined, UAPI.SL_CARD_NAME).media !== null, 10_000);
-    await startDaemon();
+    await loadStatelessNode();
     rmSync(REGISTRY, { force: true });
   }, 60_000);
 
-  afterAll(async () => {
-    await stopDaemon();
-    reloadModule();
-    await waitFor("the stateful node", () => findNodes().media !== null, 10_000);
-    if (!connected()) await startDaemon();
-  }, 60_000);
+  afterAll(restoreModule, 60_000);
 
   for (const suite of SUITES) {
     test(

@@ -23,6 +23,7 @@ import {
   waitFor,
 } from "../../scripts/lib/guest";
 import { decodeKernelMessage, type KernelMessage, MSG_MAX_LEN } from "../../src/protocol/messages";
+import { UAPI } from "../../src/protocol/uapi";
 
 export const inVm = process.env.DAEDALUS_VM === "1";
 // Shared with scripts/ (the demo and the benchmark drive the guest too).
@@ -161,6 +162,27 @@ export function reloadModule(extra: string[] = []): void {
   const params = (process.env.DAEDALUS_MODULE_PARAMS ?? "").split(" ").filter(Boolean);
   const r = run(["insmod", ko, ...params, ...extra]);
   if (r.code !== 0) throw new Error(`insmod ${extra.join(" ")}: ${r.err}`);
+}
+
+/**
+ * The module loaded again with its stateless node (and @extra parameters),
+ * then the real daemon started unless @daemon is false; the test files of
+ * the stateless node begin with it.
+ */
+export async function loadStatelessNode(extra: string[] = [], daemon = true): Promise<void> {
+  await stopDaemon();
+  reloadModule(["stateless=1", ...extra]);
+  await waitFor("the stateless node", () => findNodes(undefined, UAPI.SL_CARD_NAME).media !== null, 10_000);
+  if (daemon) await startDaemon();
+}
+
+/** The module as the guest loaded it, and its daemon: what those files end with. */
+export async function restoreModule(): Promise<void> {
+  // A test may have unloaded it; then no daemon holds its bridge.
+  if (existsSync(`/sys/module/${MODULE}`)) await stopDaemon();
+  reloadModule();
+  await waitFor("the stateful node", () => findNodes().media !== null, 10_000);
+  if (!connected()) await startDaemon();
 }
 
 /** A test's own connection to the bridge, speaking raw bytes. */

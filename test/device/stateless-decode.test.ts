@@ -11,21 +11,16 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { statelessClips } from "../helpers/decode-clips";
-import { findNodes } from "../../src/status/read";
-import { UAPI } from "../../src/protocol/uapi";
 import {
-  connected,
   DAEMON_LOG,
   ffmpegFrameMd5s,
   gstNv12FrameMd5s,
   inVm,
+  loadStatelessNode,
   minimal,
   reduced,
-  reloadModule,
+  restoreModule,
   run,
-  startDaemon,
-  stopDaemon,
-  waitFor,
 } from "./helpers";
 
 /** v4l2codecs registers an element per decoder it finds: a registry of its own, made afresh. */
@@ -49,19 +44,11 @@ for (const mode of ["frame", "slice"] as const) {
     const clips = reduced ? all.filter(pick) : all;
 
     beforeAll(async () => {
-      await stopDaemon();
-      reloadModule(["stateless=1", ...(mode === "slice" ? ["stateless_slice_mode=1"] : [])]);
-      await waitFor("the stateless node", () => findNodes(undefined, UAPI.SL_CARD_NAME).media !== null, 10_000);
-      await startDaemon();
+      await loadStatelessNode(mode === "slice" ? ["stateless_slice_mode=1"] : []);
       rmSync(REGISTRY, { force: true });
     }, 60_000);
 
-    afterAll(async () => {
-      await stopDaemon();
-      reloadModule();
-      await waitFor("the stateful node", () => findNodes().media !== null, 10_000);
-      if (!connected()) await startDaemon();
-    }, 60_000);
+    afterAll(restoreModule, 60_000);
 
     test(
       "GStreamer finds a stateless decoder element for each codec the daemon announced",

@@ -23,17 +23,14 @@ import { findNodes } from "../../src/status/read";
 import { UAPI } from "../../src/protocol/uapi";
 import {
   compliance130,
-  connected,
   daedalusd,
   inVm,
+  loadStatelessNode,
   MODULE,
   nodes,
-  reloadModule,
   reportCompliance,
+  restoreModule,
   run,
-  startDaemon,
-  stopDaemon,
-  waitFor,
 } from "./helpers";
 
 const TIMEOUT = 300_000;
@@ -81,17 +78,10 @@ function spawnClient(args: string[]) {
 }
 
 describe.skipIf(!inVm)("stateless node", () => {
-  beforeAll(async () => {
-    await stopDaemon();
-    reloadModule(["stateless=1"]);
-    await waitFor("the stateless node", () => slNodes().media !== null, 10_000);
-  }, 60_000);
+  // The stand-in daemon of each test holds the bridge: no real one.
+  beforeAll(() => loadStatelessNode([], false), 60_000);
 
-  afterAll(async () => {
-    reloadModule();
-    await waitFor("the stateful node", () => findNodes().media !== null, 10_000);
-    if (!connected()) await startDaemon();
-  }, 60_000);
+  afterAll(restoreModule, 60_000);
 
   test("a node and media device of its own beside the stateful ones, each found by its model", () => {
     const sl = slNodes();
