@@ -49,7 +49,8 @@ void daedalus_meta_copy(struct daedalus_ctx *ctx, struct vb2_v4l2_buffer *vbuf)
  * @cap: the frame buffer decoded from it
  *
  * What v4l2-mem2mem copies for its stateless drivers: the timestamp (the
- * client's name for the picture), timecode, field and frame-type flags.
+ * client's name for the picture), timecode, field and frame-type flags;
+ * marked copied, as vb2_find_buffer() only looks up such timestamps.
  */
 void daedalus_meta_pair(const struct vb2_v4l2_buffer *out, struct vb2_v4l2_buffer *cap)
 {
@@ -60,4 +61,5 @@ void daedalus_meta_pair(const struct vb2_v4l2_buffer *out, struct vb2_v4l2_buffe
 	cap->timecode = out->timecode;
 	cap->field = out->field;
 	cap->flags = (cap->flags & ~mask) | (out->flags & mask);
+	cap->vb2_buf.copied_timestamp = 1;
 }

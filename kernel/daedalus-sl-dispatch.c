@@ -109,6 +109,11 @@ static struct daedalus_buf *daedalus_sl_next(struct daedalus_ctx *ctx, struct da
 	out->tag = ctx->next_tag++;
 	out->pair_tag = cap->tag;
 	out->sl_hold = out->vb.flags & V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF;
+	/* A picture's every request names its references: one missing fails the frame. */
+	if (!(*flags & DAEDALUS_SL_CONTINUE))
+		cap->sl_bad_ref = false;
+	if (!daedalus_sl_refs_check(ctx, out))
+		cap->sl_bad_ref = true;
 	if (out->sl_hold) {
 		daedalus_sl_hold_begin(ctx, cap, out->vb.vb2_buf.timestamp);
 		*flags |= DAEDALUS_SL_HOLD;

@@ -7,7 +7,9 @@
  * waits on the request finds the frame ready) unless that request held it
  * for more of its picture, and only ERROR among the frame flags: the
  * timestamp and frame type were the request's, copied at pairing
- * (daedalus-sl-dispatch.c). As for the stateful node, the buffer a
+ * (daedalus-sl-dispatch.c). A frame whose picture named a missing
+ * reference (daedalus-sl-refs.c) completes with ERROR whatever the
+ * daemon says. As for the stateful node, the buffer a
  * reply names is checked against the context's own lists before anything
  * is touched (daedalus-replies.c, which calls these).
  */
@@ -96,8 +98,8 @@ int daedalus_sl_rx_frame(struct daedalus_ctx *ctx, u32 session,
 	list_del(&buf->list);
 	vb2_set_plane_payload(vb, 0, bytesused);
 	buf->vb.sequence = ctx->cap_seq++;
-	vb2_buffer_done(vb, fflags & DAEDALUS_FRAME_ERROR ? VB2_BUF_STATE_ERROR
-							 : VB2_BUF_STATE_DONE);
+	vb2_buffer_done(vb, fflags & DAEDALUS_FRAME_ERROR || buf->sl_bad_ref ? VB2_BUF_STATE_ERROR
+									     : VB2_BUF_STATE_DONE);
 	atomic64_inc(&ctx->dev->bridge.stats.frames);
 	daedalus_handover_touch(ctx);
 out:

@@ -377,6 +377,8 @@ struct daedalus_ctx {
  * @pair_tag: a stateless OUTPUT buffer with the daemon: the tag of the
  *	CAPTURE buffer handed over with it
  * @sl_hold: that job went with DAEDALUS_SL_HOLD: its picture goes on
+ * @sl_bad_ref: a stateless CAPTURE buffer's picture names a reference no
+ *	frame buffer carries (daedalus-sl-refs.c): it completes with ERROR
  */
 struct daedalus_buf {
 	struct vb2_v4l2_buffer vb;
@@ -388,6 +390,7 @@ struct daedalus_buf {
 	u32 sl_ctrls_len;
 	u32 pair_tag;
 	bool sl_hold;
+	bool sl_bad_ref;
 };
 
 /**
@@ -545,6 +548,9 @@ void daedalus_sl_hold_begin(struct daedalus_ctx *ctx, const struct daedalus_buf 
 struct daedalus_buf *daedalus_sl_hold_end(struct daedalus_ctx *ctx);
 struct daedalus_buf *daedalus_sl_hold_flush(struct daedalus_ctx *ctx);
 void daedalus_sl_hold_caps(struct daedalus_ctx *ctx);
+
+/* daedalus-sl-refs.c */
+bool daedalus_sl_refs_check(struct daedalus_ctx *ctx, const struct daedalus_buf *out);
 
 /* daedalus-sl-replies.c */
 int daedalus_sl_rx_job_done(struct daedalus_ctx *ctx, u32 session,

@@ -22,6 +22,7 @@
 #include "sl-h264.h"
 #include "sl-hevc.h"
 #include "sl-mpeg2.h"
+#include "sl-record.h"
 #include "sl-worker.h"
 
 /* vb2 never has more buffers per queue. */
@@ -59,6 +60,7 @@ struct dd_sl_worker {
 	struct dd_sl_h264 h264;
 	struct dd_sl_hevc hevc;
 	struct dd_sl_unit unit;
+	struct dd_sl_recorder rec;
 	/*
 	 * A picture gathered from several requests (DAEDALUS_SL_HOLD): its
 	 * first job (frame buffer, timestamp) and whether one of its requests
@@ -267,6 +269,7 @@ static int take_request(struct dd_sl_worker *w, const struct sl_cmd *c, bool fir
 		return -1;
 	}
 	dd_bufmap_sync(m, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+	dd_sl_record(&w->rec, w->codec, j, w->ctrls, m->addr + j->data_offset);
 	r = build_unit(w, &ctrls, m->addr + j->data_offset, j->bytesused, first, why, whylen);
 	dd_bufmap_sync(m, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
 	return r;
@@ -413,6 +416,7 @@ static void *worker(void *arg)
 		dd_sl_close(w->backend);
 	dd_convert_free(&w->convert);
 	dd_sl_unit_free(&w->unit);
+	dd_sl_record_close(&w->rec);
 	close(w->bridge_fd);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cond);
@@ -471,6 +475,7 @@ DD_EXPORT struct dd_sl_worker *dd_sl_worker_open(uint32_t ctx_id, uint32_t codec
 	for (int q = 0; q < 2; q++)
 		for (int i = 0; i < DD_SL_MAX_BUFFERS; i++)
 			w->maps[q][i].fd = -1;
+	dd_sl_record_open(&w->rec, ctx_id);
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
 	/* The backend opens on the worker, like every later restart. */
@@ -478,6 +483,7 @@ DD_EXPORT struct dd_sl_worker *dd_sl_worker_open(uint32_t ctx_id, uint32_t codec
 	r = pthread_create(&w->thread, NULL, worker, w);
 	if (r) {
 		snprintf(err, (size_t)errlen, "cannot start a thread: %s", strerror(r));
+		dd_sl_record_close(&w->rec);
 		free(w->head);
 		close(w->bridge_fd);
 		free(w);

@@ -68,10 +68,11 @@ export async function stopDaemon(signal: NodeJS.Signals = "SIGTERM"): Promise<vo
 }
 
 /** Starts `daedalusd run` in the background, as the VM harness does, and waits for HELLO. */
-export async function startDaemon(args: string[] = []): Promise<number> {
+export async function startDaemon(args: string[] = [], env?: Record<string, string>): Promise<number> {
   const logFile = Bun.file(DAEMON_LOG);
   const child = Bun.spawn(daedalusd("run", "-v", ...args), {
     cwd: ROOT,
+    env: env ? { ...process.env, ...env } : undefined,
     stdin: "ignore",
     stdout: logFile,
     stderr: logFile,
