@@ -3,17 +3,22 @@
 // (guest, daemon connected) decodes each clip through the node with
 // ffmpeg's *_v4l2m2m and with plain libavcodec, same thread count, same
 // guest, and reports frames per second, CPU time per frame and their
-// ratios, then how two contexts scale against one. Results go to stdout
-// as a table and to $DAEDALUS_VM_RESULTS/bench.json.
+// ratios, then how two contexts scale against one, then the 1080p clips
+// through the stateless node with GStreamer's v4l2codecs against libav's
+// decoder in the same pipeline. Results go to stdout as a table and to
+// $DAEDALUS_VM_RESULTS/bench.json.
 //
 // The host is a shared machine whose speed drifts by a quarter from one
 // run to the next, so one timing of each side says little. Each round runs
 // the node and plain libavcodec back to back and yields one ratio; the
 // median over the rounds is the figure reported, with the spread beside it.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { findNodes } from "../../src/status/read";
+import { UAPI } from "../../src/protocol/uapi";
 import { type Clip, makeClip } from "./clips";
-import { startDaemon, stopDaemon } from "./guest";
+import { reloadModule, startDaemon, stopDaemon, waitFor } from "./guest";
+import { gstDecodeSeconds } from "./gst";
 
 const THREADS = Number(process.env.DAEDALUS_BENCH_THREADS ?? 2);
 const FRAMES = Number(process.env.DAEDALUS_BENCH_FRAMES ?? 120);
@@ -118,6 +123,48 @@ async function contextScaling(clip: Clip, decoder: string) {
   return { clip: clip.path, decoder_threads: 1, rounds: ROUNDS, ratio: median(ratios), ratio_min: Math.min(...ratios), ratio_max: Math.max(...ratios) };
 }
 
+/**
+ * The 1080p clips through the stateless node (the module loaded again with
+ * stateless=1): GStreamer's v4l2codecs element against libav's decoder in
+ * the same pipeline, @THREADS threads on both sides (the daemon's from its
+ * config), paired rounds as above. The module is loaded as before after.
+ */
+async function statelessRows() {
+  const registry = "/tmp/gst-registry-bench.bin";
+  await stopDaemon();
+  reloadModule(["stateless=1"]);
+  await waitFor("the stateless node", () => findNodes(undefined, UAPI.SL_CARD_NAME).media !== null);
+  await daemonWithThreads(THREADS);
+  rmSync(registry, { force: true });
+  try {
+    return clips()
+      .filter(({ clip }) => clip.width === 1920)
+      .map(({ name, clip }) => {
+        gstDecodeSeconds(clip, "v4l2sl", THREADS, registry); // warm-up, and the registry scan
+        const rounds = Array.from({ length: ROUNDS }, () => ({
+          node: gstDecodeSeconds(clip, "v4l2sl", THREADS, registry),
+          plain: gstDecodeSeconds(clip, "av", THREADS, registry),
+        }));
+        const ratios = rounds.map((r) => r.plain / r.node);
+        return {
+          clip: name,
+          frames: clip.frames,
+          threads: THREADS,
+          rounds: ROUNDS,
+          node_fps: median(rounds.map((r) => clip.frames / r.node)),
+          libav_fps: median(rounds.map((r) => clip.frames / r.plain)),
+          ratio: median(ratios),
+          ratio_min: Math.min(...ratios),
+          ratio_max: Math.max(...ratios),
+        };
+      });
+  } finally {
+    await stopDaemon();
+    reloadModule();
+    await startDaemon();
+  }
+}
+
 async function run(): Promise<void> {
   // The daemon decodes with the thread count plain libavcodec gets.
   await daemonWithThreads(THREADS);
@@ -180,8 +227,17 @@ async function run(): Promise<void> {
     `2 contexts against 1 (${first.name}, 1 decoding thread each): ${scaling.ratio.toFixed(2)}x ` +
       `(${scaling.ratio_min.toFixed(2)}-${scaling.ratio_max.toFixed(2)}) the frames per second`,
   );
+  const stateless = await statelessRows();
+  console.log(`the stateless node: GStreamer's v4l2codecs against avdec_* (${THREADS} threads), median of ${ROUNDS} paired rounds`);
+  console.log("clip              frames  node fps  avdec fps  ratio (min-max)");
+  for (const r of stateless) {
+    console.log(
+      `${r.clip.padEnd(16)}  ${String(r.frames).padStart(6)}  ${r.node_fps.toFixed(1).padStart(8)}  ` +
+        `${r.libav_fps.toFixed(1).padStart(9)}  ${r.ratio.toFixed(2)} (${r.ratio_min.toFixed(2)}-${r.ratio_max.toFixed(2)})`,
+    );
+  }
   const out = process.env.DAEDALUS_VM_RESULTS;
-  if (out) writeFileSync(join(out, "bench.json"), `${JSON.stringify({ kernel, rows, scaling }, null, 2)}\n`);
+  if (out) writeFileSync(join(out, "bench.json"), `${JSON.stringify({ kernel, rows, scaling, stateless }, null, 2)}\n`);
 }
 
 const mode = process.argv[2];

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // Driving the daemon and the reference decoders inside a guest: shared by
 // the device suite (test/device/helpers.ts), the demo and the benchmark.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SYSFS_BRIDGE } from "../../src/status/read";
 
@@ -67,7 +67,10 @@ export async function stopDaemon(signal: NodeJS.Signals = "SIGTERM"): Promise<vo
   await waitFor(`daemon ${pid} to exit`, () => !alive(pid) && daemonPid() === 0);
 }
 
-/** Starts `daedalusd run` in the background, as the VM harness does, and waits for HELLO. */
+/**
+ * Starts `daedalusd run` in the background, as the VM harness does, with
+ * @env added to its environment, and waits for HELLO.
+ */
 export async function startDaemon(args: string[] = [], env?: Record<string, string>): Promise<number> {
   const logFile = Bun.file(DAEMON_LOG);
   const child = Bun.spawn(daedalusd("run", "-v", ...args), {
@@ -100,4 +103,22 @@ export function parseFrameMd5(out: string): string[] {
     .split("\n")
     .filter((l) => l && !l.startsWith("#"))
     .map((l) => l.split(",").at(-1)?.trim() ?? "");
+}
+
+export const MODULE = "daedalus_v4l2";
+
+/**
+ * Loads the module again (the daemon must be stopped: its bridge handle
+ * pins it) with the guest's parameters and @extra (e.g. stateless=1).
+ */
+export function reloadModule(extra: string[] = []): void {
+  const ko = process.env.DAEDALUS_KO;
+  if (!ko) throw new Error("DAEDALUS_KO is not set: run this through scripts/vm");
+  if (existsSync(`/sys/module/${MODULE}`)) {
+    const r = run(["rmmod", MODULE]);
+    if (r.code !== 0) throw new Error(`rmmod: ${r.err}`);
+  }
+  const params = (process.env.DAEDALUS_MODULE_PARAMS ?? "").split(" ").filter(Boolean);
+  const r = run(["insmod", ko, ...params, ...extra]);
+  if (r.code !== 0) throw new Error(`insmod ${extra.join(" ")}: ${r.err}`);
 }

@@ -98,5 +98,16 @@ vm_kernel_problems() {
 	local splat='WARNING:|BUG:|kernel BUG at|Oops|Kernel panic|KASAN|UBSAN|possible circular locking|'
 	splat+='inconsistent lock state|suspicious RCU|blocked for more than|'
 	splat+='general protection fault|new suspected memory leak|Call Trace'
-	cat "$@" 2>/dev/null | grep -E "$splat" | sed 's/^\[ *[0-9.]*\] //' | awk '!seen[$0]++' || true
+	# From the harness's first line on where it got that far: a report
+	# before it is the kernel's own boot, with no module loaded (the debug
+	# kernel's KASAN once caught an early interrupt under TCG there).
+	local f
+	for f in "$@"; do
+		[ -s "$f" ] || continue
+		if grep -q 'daedalus-vm: begin' "$f"; then
+			sed -n '/daedalus-vm: begin/,$p' "$f"
+		else
+			cat "$f"
+		fi
+	done | grep -E "$splat" | sed 's/^\[ *[0-9.]*\] //' | awk '!seen[$0]++' || true
 }

@@ -2,10 +2,9 @@
 // Shared by the device suite, which runs inside scripts/vm against the real
 // module. On the host (no DAEDALUS_VM) the suite is skipped as a whole.
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
-import type { Clip, ClipCodec, ClipContainer } from "../../scripts/lib/clips";
 import { findNodes } from "../../src/status/read";
 import * as sys from "../../src/shim/sys";
 import {
@@ -14,7 +13,9 @@ import {
   daedalusd,
   daemonPid,
   ffmpegFrameMd5s,
+  MODULE,
   parseFrameMd5,
+  reloadModule,
   ROOT,
   run,
   startDaemon,
@@ -27,7 +28,11 @@ import { UAPI } from "../../src/protocol/uapi";
 
 export const inVm = process.env.DAEDALUS_VM === "1";
 // Shared with scripts/ (the demo and the benchmark drive the guest too).
-export { connected, DAEMON_LOG, daedalusd, daemonPid, ffmpegFrameMd5s, parseFrameMd5, ROOT, run, startDaemon, stopDaemon, sysfs, waitFor };
+export {
+  connected, DAEMON_LOG, daedalusd, daemonPid, ffmpegFrameMd5s, MODULE, parseFrameMd5, reloadModule, ROOT, run, startDaemon,
+  stopDaemon, sysfs, waitFor,
+};
+export { gstFrameMd5s, gstNv12FrameMd5s } from "../../scripts/lib/gst";
 /**
  * DAEDALUS_REDUCED=1 (scripts/test's default for arm64-16k and x86 6.12):
  * the clip matrices keep one case per codec or kind of change; every test
@@ -146,23 +151,6 @@ export async function restartDaemon(codecs?: string[]): Promise<void> {
   await startDaemon(["--config", config]);
 }
 
-export const MODULE = "daedalus_v4l2";
-
-/**
- * Loads the module again (the daemon must be stopped: its bridge handle
- * pins it) with the guest's parameters and @extra (e.g. stateless=1).
- */
-export function reloadModule(extra: string[] = []): void {
-  const ko = process.env.DAEDALUS_KO;
-  if (!ko) throw new Error("DAEDALUS_KO is not set: run the device suite through scripts/vm");
-  if (existsSync(`/sys/module/${MODULE}`)) {
-    const r = run(["rmmod", MODULE]);
-    if (r.code !== 0) throw new Error(`rmmod: ${r.err}`);
-  }
-  const params = (process.env.DAEDALUS_MODULE_PARAMS ?? "").split(" ").filter(Boolean);
-  const r = run(["insmod", ko, ...params, ...extra]);
-  if (r.code !== 0) throw new Error(`insmod ${extra.join(" ")}: ${r.err}`);
-}
 
 /**
  * The module loaded again with its stateless node (and @extra parameters),
@@ -287,73 +275,3 @@ export function packedFrameMd5s(bytes: Uint8Array, size: number): string[] {
   return out;
 }
 
-/** GStreamer's demuxer for each container (none for an elementary stream). */
-const GST_DEMUX: Record<ClipContainer, string> = {
-  mp4: "qtdemux", mkv: "matroskademux", webm: "matroskademux", ivf: "ivfparse", raw: "",
-};
-/**
- * Per codec: the parser a decoder needs ahead of it, the node's decoder,
- * the stateless node's (v4l2codecs) and libav's.
- */
-const GST_CODEC: Partial<Record<ClipCodec, { parse: string; v4l2: string; v4l2sl: string; av: string }>> = {
-  h264: { parse: "h264parse", v4l2: "v4l2h264dec", v4l2sl: "v4l2slh264dec", av: "avdec_h264" },
-  hevc: { parse: "h265parse", v4l2: "v4l2h265dec", v4l2sl: "v4l2slh265dec", av: "avdec_h265" },
-  vp8: { parse: "", v4l2: "v4l2vp8dec", v4l2sl: "v4l2slvp8dec", av: "avdec_vp8" },
-  vp9: { parse: "", v4l2: "v4l2vp9dec", v4l2sl: "v4l2slvp9dec", av: "avdec_vp9" },
-  mpeg2: { parse: "mpegvideoparse", v4l2: "v4l2mpeg2dec", v4l2sl: "v4l2slmpeg2dec", av: "avdec_mpeg2video" },
-};
-
-/**
- * Per-frame MD5s of @clip's frames as a stateless v4l2codecs element gives
- * them (NV12), packed without GStreamer's row padding, as ffmpeg's framemd5
- * hashes `-pix_fmt nv12` frames: equal lists mean plain libavcodec's
- * pictures, sample for sample (no conversion, which would treat interlaced
- * frames per field). @registry: GStreamer's plugin registry file
- * (v4l2codecs registers its elements for the decoders present when it
- * scans).
- */
-export function gstNv12FrameMd5s(clip: Clip, opts: { registry?: string } = {}): string[] {
-  const codec = GST_CODEC[clip.codec];
-  if (!codec) throw new Error(`no GStreamer pipeline for ${clip.codec}`);
-  // v4l2slvp9dec takes single frames: vp9parse splits superframes.
-  const parse = clip.codec === "vp9" ? "vp9parse" : codec.parse;
-  const front = [GST_DEMUX[clip.container], parse].filter(Boolean).join(" ! ");
-  const out = `/tmp/gst-${process.pid}-${clip.codec}.nv12`;
-  const pipeline = `filesrc location=${clip.path} ! ${front} ! ${codec.v4l2sl} ! video/x-raw,format=NV12 ! filesink location=${out}`;
-  const env = opts.registry ? { GST_REGISTRY: opts.registry } : undefined;
-  const r = run(["gst-launch-1.0", "-q", ...pipeline.split(" ")], { timeoutMs: 240_000, env });
-  if (r.code !== 0) throw new Error(`gst-launch with ${codec.v4l2sl} failed: ${r.err}${r.out}`);
-  const bytes = readFileSync(out);
-  rmSync(out, { force: true });
-  // GStreamer's default NV12 layout: both planes' rows padded to 4 bytes.
-  const { width: w, height: h } = clip;
-  const stride = Math.ceil(w / 4) * 4;
-  const frameSize = stride * h + stride * (h / 2);
-  const md5s: string[] = [];
-  for (let at = 0; at + frameSize <= bytes.length; at += frameSize) {
-    const hash = createHash("md5");
-    for (let row = 0; row < h + h / 2; row++) hash.update(bytes.subarray(at + row * stride, at + row * stride + w));
-    md5s.push(hash.digest("hex"));
-  }
-  return md5s;
-}
-
-/**
- * Per-frame MD5s of @clip decoded by GStreamer with the node's decoder
- * ("v4l2") or libav's ("av"); the I420 frames go through one conversion to
- * RGBA (rows without padding for a checksum to trip over).
- */
-export function gstFrameMd5s(clip: Clip, which: "v4l2" | "av"): string[] {
-  const codec = GST_CODEC[clip.codec];
-  if (!codec) throw new Error(`no GStreamer pipeline for ${clip.codec}`);
-  const front = [GST_DEMUX[clip.container], codec.parse].filter(Boolean).join(" ! ");
-  const pipeline = `filesrc location=${clip.path} ! ${front} ! ${codec[which]} ! video/x-raw,format=I420 ! ` +
-    "videoconvert ! video/x-raw,format=RGBA ! checksumsink hash=md5";
-  const r = run(["gst-launch-1.0", "-q", ...pipeline.split(" ")], { timeoutMs: 240_000 });
-  if (r.code !== 0) throw new Error(`gst-launch with ${codec[which]} failed: ${r.err}${r.out}`);
-  // checksumsink prints "<timestamp> <checksum>" per buffer.
-  return r.out
-    .split("\n")
-    .filter((l) => /^\d+:\d+:\d+\.\d+ [0-9a-f]{32}$/.test(l.trim()))
-    .map((l) => l.trim().split(" ")[1] ?? "");
-}

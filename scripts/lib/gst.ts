@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// GStreamer pipelines inside a guest: the node's elements (v4l2*dec), the
+// stateless node's (v4l2codecs' v4l2sl*dec) and libav's (avdec_*), for the
+// device suite, the demo and the benchmark.
+import { createHash } from "node:crypto";
+import { readFileSync, rmSync } from "node:fs";
+import type { Clip, ClipCodec, ClipContainer } from "./clips";
+import { run } from "./guest";
+
+/** GStreamer's demuxer for each container (none for an elementary stream). */
+const GST_DEMUX: Record<ClipContainer, string> = {
+  mp4: "qtdemux", mkv: "matroskademux", webm: "matroskademux", ivf: "ivfparse", raw: "",
+};
+
+/**
+ * Per codec: the parser a decoder needs ahead of it, the node's decoder,
+ * the stateless node's (v4l2codecs) and libav's.
+ */
+const GST_CODEC: Partial<Record<ClipCodec, { parse: string; v4l2: string; v4l2sl: string; av: string }>> = {
+  h264: { parse: "h264parse", v4l2: "v4l2h264dec", v4l2sl: "v4l2slh264dec", av: "avdec_h264" },
+  hevc: { parse: "h265parse", v4l2: "v4l2h265dec", v4l2sl: "v4l2slh265dec", av: "avdec_h265" },
+  vp8: { parse: "", v4l2: "v4l2vp8dec", v4l2sl: "v4l2slvp8dec", av: "avdec_vp8" },
+  vp9: { parse: "", v4l2: "v4l2vp9dec", v4l2sl: "v4l2slvp9dec", av: "avdec_vp9" },
+  mpeg2: { parse: "mpegvideoparse", v4l2: "v4l2mpeg2dec", v4l2sl: "v4l2slmpeg2dec", av: "avdec_mpeg2video" },
+};
+
+export type GstDecoder = "v4l2" | "v4l2sl" | "av";
+
+/** The element names of @clip's pipeline up to and including @which decoder. */
+function front(clip: Clip, which: GstDecoder): string[] {
+  const codec = GST_CODEC[clip.codec];
+  if (!codec) throw new Error(`no GStreamer pipeline for ${clip.codec}`);
+  // v4l2slvp9dec takes single frames: vp9parse splits superframes.
+  const parse = clip.codec === "vp9" && which === "v4l2sl" ? "vp9parse" : codec.parse;
+  return [`filesrc location=${clip.path}`, GST_DEMUX[clip.container], parse, codec[which]].filter(Boolean);
+}
+
+function launch(pipeline: string, env?: Record<string, string>) {
+  const r = run(["gst-launch-1.0", "-q", ...pipeline.split(" ")], { timeoutMs: 240_000, env });
+  if (r.code !== 0) throw new Error(`gst-launch ${pipeline} failed: ${r.err}${r.out}`);
+  return r;
+}
+
+/**
+ * Per-frame MD5s of @clip's frames as a stateless v4l2codecs element gives
+ * them (NV12), packed without GStreamer's row padding, as ffmpeg's framemd5
+ * hashes `-pix_fmt nv12` frames: equal lists mean plain libavcodec's
+ * pictures, sample for sample (no conversion, which would treat interlaced
+ * frames per field). @registry: GStreamer's plugin registry file
+ * (v4l2codecs registers its elements for the decoders present when it
+ * scans).
+ */
+export function gstNv12FrameMd5s(clip: Clip, opts: { registry?: string } = {}): string[] {
+  const out = `/tmp/gst-${process.pid}-${clip.codec}.nv12`;
+  launch([...front(clip, "v4l2sl"), "video/x-raw,format=NV12", `filesink location=${out}`].join(" ! "),
+    opts.registry ? { GST_REGISTRY: opts.registry } : undefined);
+  const bytes = readFileSync(out);
+  rmSync(out, { force: true });
+  // GStreamer's default NV12 layout: both planes' rows padded to 4 bytes.
+  const { width: w, height: h } = clip;
+  const stride = Math.ceil(w / 4) * 4;
+  const frameSize = stride * h + stride * (h / 2);
+  const md5s: string[] = [];
+  for (let at = 0; at + frameSize <= bytes.length; at += frameSize) {
+    const hash = createHash("md5");
+    for (let row = 0; row < h + h / 2; row++) hash.update(bytes.subarray(at + row * stride, at + row * stride + w));
+    md5s.push(hash.digest("hex"));
+  }
+  return md5s;
+}
+
+/**
+ * Per-frame MD5s of @clip decoded by GStreamer with the node's decoder
+ * ("v4l2") or libav's ("av"); the I420 frames go through one conversion to
+ * RGBA (rows without padding for a checksum to trip over).
+ */
+export function gstFrameMd5s(clip: Clip, which: "v4l2" | "av"): string[] {
+  const r = launch([...front(clip, which), "video/x-raw,format=I420", "videoconvert", "video/x-raw,format=RGBA",
+    "checksumsink hash=md5"].join(" ! "));
+  // checksumsink prints "<timestamp> <checksum>" per buffer.
+  return r.out
+    .split("\n")
+    .filter((l) => /^\d+:\d+:\d+\.\d+ [0-9a-f]{32}$/.test(l.trim()))
+    .map((l) => l.trim().split(" ")[1] ?? "");
+}
+
+/**
+ * Seconds GStreamer takes to decode @clip with @which decoder into a
+ * fakesink that does not wait for the clock; libav's decoder gets
+ * @threads threads.
+ */
+export function gstDecodeSeconds(clip: Clip, which: GstDecoder, threads: number, registry?: string): number {
+  const stages = front(clip, which);
+  if (which === "av") stages[stages.length - 1] += ` max-threads=${threads}`;
+  const t0 = Bun.nanoseconds();
+  launch([...stages, "fakesink sync=false"].join(" ! "), registry ? { GST_REGISTRY: registry } : undefined);
+  return (Bun.nanoseconds() - t0) / 1e9;
+}
