@@ -11,10 +11,9 @@
 
 #include "daedalus.h"
 
-bool daedalus_stateless;
+bool daedalus_stateless = true;
 module_param_named(stateless, daedalus_stateless, bool, 0444);
-MODULE_PARM_DESC(stateless,
-		 "also register the stateless decoder node (request API; default: off while it is being built)");
+MODULE_PARM_DESC(stateless, "also register the stateless decoder node (request API; default: on)");
 
 /* The last reference to the stateless V4L2 device: let go of the stateful one, which owns ddev. */
 static void daedalus_sl_release(struct v4l2_device *v4l2_dev)

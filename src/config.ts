@@ -37,7 +37,10 @@ export const ConfigSchema = v.strictObject({
   /** The stateless node (loaded with the module's stateless=1). */
   stateless: v.optional(
     v.strictObject({
-      /** Codecs to offer there, of those the daemon decodes statelessly; all by default. */
+      /**
+       * Codecs to offer there, of those the daemon decodes statelessly; by
+       * default all, but HEVC on a Raspberry Pi 5 (daemon/stateless-policy.ts).
+       */
       codecs: v.optional(v.array(codecName)),
     }),
     {},

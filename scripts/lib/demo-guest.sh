@@ -61,5 +61,5 @@ tail -1 /tmp/decode.txt
 section "daedalusd decode of H.264, HEVC 10-bit, VP9 and AV1 clips, against plain libavcodec"
 bun scripts/lib/demo-decode.ts "$DAEDALUS_VM_RESULTS" "$clip" "$@"
 
-# The stateless node: the module again with stateless=1, GStreamer's v4l2codecs.
+# The stateless node beside it, through GStreamer's v4l2codecs.
 bun scripts/lib/demo-stateless.ts

@@ -43,31 +43,36 @@ function launch(pipeline: string, env?: Record<string, string>) {
 
 /**
  * Per-frame MD5s of @clip's frames as a stateless v4l2codecs element gives
- * them (NV12), packed without GStreamer's row padding, as ffmpeg's framemd5
- * hashes `-pix_fmt nv12` frames: equal lists mean plain libavcodec's
- * pictures, sample for sample (no conversion, which would treat interlaced
- * frames per field). @registry: GStreamer's plugin registry file
- * (v4l2codecs registers its elements for the decoders present when it
- * scans).
+ * them (NV12, or P010 for a 10-bit clip), packed without GStreamer's row
+ * padding, as ffmpeg's framemd5 hashes `-pix_fmt nv12` (`p010le`) frames:
+ * equal lists mean plain libavcodec's pictures, sample for sample (no
+ * conversion, which would treat interlaced frames per field). @registry:
+ * GStreamer's plugin registry file (v4l2codecs registers its elements for
+ * the decoders present when it scans).
  */
-export function gstNv12FrameMd5s(clip: Clip, opts: { registry?: string } = {}): string[] {
-  const out = `/tmp/gst-${process.pid}-${clip.codec}.nv12`;
-  launch([...front(clip, "v4l2sl"), "video/x-raw,format=NV12", `filesink location=${out}`].join(" ! "),
+export function gstRawFrameMd5s(clip: Clip, opts: { registry?: string } = {}): string[] {
+  const ten = clip.bitDepth === 10;
+  const out = `/tmp/gst-${process.pid}-${clip.codec}.yuv`;
+  launch([...front(clip, "v4l2sl"), `video/x-raw,format=${ten ? "P010_10LE" : "NV12"}`, `filesink location=${out}`].join(" ! "),
     opts.registry ? { GST_REGISTRY: opts.registry } : undefined);
   const bytes = readFileSync(out);
   rmSync(out, { force: true });
-  // GStreamer's default NV12 layout: both planes' rows padded to 4 bytes.
-  const { width: w, height: h } = clip;
-  const stride = Math.ceil(w / 4) * 4;
+  // GStreamer's default layout of both: each plane's rows padded to 4 bytes.
+  const { height: h } = clip;
+  const row = clip.width * (ten ? 2 : 1);
+  const stride = Math.ceil(row / 4) * 4;
   const frameSize = stride * h + stride * (h / 2);
   const md5s: string[] = [];
   for (let at = 0; at + frameSize <= bytes.length; at += frameSize) {
     const hash = createHash("md5");
-    for (let row = 0; row < h + h / 2; row++) hash.update(bytes.subarray(at + row * stride, at + row * stride + w));
+    for (let r = 0; r < h + h / 2; r++) hash.update(bytes.subarray(at + r * stride, at + r * stride + row));
     md5s.push(hash.digest("hex"));
   }
   return md5s;
 }
+
+/** The pixel format ffmpeg is asked for to compare with gstRawFrameMd5s(@clip). */
+export const ffmpegPixFmtFor = (clip: Clip) => (clip.bitDepth === 10 ? "p010le" : "nv12");
 
 /**
  * Per-frame MD5s of @clip decoded by GStreamer with the node's decoder

@@ -3,6 +3,7 @@
 import { defineCommand } from "citty";
 import { runBridge } from "../daemon/bridge";
 import { Contexts } from "../daemon/contexts";
+import { statelessCodecs } from "../daemon/stateless-policy";
 import { loadConfig } from "../config";
 import { log } from "../log";
 import { Codec, codecMask, codecNames, PixFmt } from "../protocol/messages";
@@ -31,7 +32,9 @@ export default defineCommand({
     const config = loadConfig(args.config);
     const codecs = offeredCodecs(config.decoder.codecs);
     // Stateless requests: of what libavcodec decodes, the codecs the stateless worker rebuilds.
-    const slCodecs = offeredCodecs(config.stateless.codecs) & statelessCodecMask();
+    const policy = statelessCodecs(config.stateless.codecs);
+    if (policy.note) log.info(policy.note);
+    const slCodecs = offeredCodecs(policy.codecs) & statelessCodecMask();
     log.info(
       `daedalusd ${VERSION} starting; decodes ${codecNames(codecs).join(" ") || "nothing"}` +
         `, stateless ${codecNames(slCodecs).join(" ") || "nothing"}`,

@@ -23,7 +23,7 @@ import {
   sysfs,
   waitFor,
 } from "../../scripts/lib/guest";
-import { decodeKernelMessage, type KernelMessage, MSG_MAX_LEN } from "../../src/protocol/messages";
+import { Codec, decodeKernelMessage, type KernelMessage, MSG_MAX_LEN } from "../../src/protocol/messages";
 import { UAPI } from "../../src/protocol/uapi";
 
 export const inVm = process.env.DAEDALUS_VM === "1";
@@ -32,7 +32,7 @@ export {
   connected, DAEMON_LOG, daedalusd, daemonPid, ffmpegFrameMd5s, MODULE, parseFrameMd5, reloadModule, ROOT, run, startDaemon,
   stopDaemon, sysfs, waitFor,
 };
-export { gstFrameMd5s, gstNv12FrameMd5s } from "../../scripts/lib/gst";
+export { ffmpegPixFmtFor, gstFrameMd5s, gstRawFrameMd5s } from "../../scripts/lib/gst";
 /**
  * DAEDALUS_REDUCED=1 (scripts/test's default for arm64-16k and x86 6.12):
  * the clip matrices keep one case per codec or kind of change; every test
@@ -161,7 +161,18 @@ export async function loadStatelessNode(extra: string[] = [], daemon = true): Pr
   await stopDaemon();
   reloadModule(["stateless=1", ...extra]);
   await waitFor("the stateless node", () => findNodes(undefined, UAPI.SL_CARD_NAME).media !== null, 10_000);
-  if (daemon) await startDaemon();
+  if (daemon) await startDaemon(["--config", allStatelessConfig()]);
+}
+
+/**
+ * A daemon config that offers every codec on the stateless node, whatever
+ * the machine's own policy (daemon/stateless-policy.ts: not HEVC on the
+ * Raspberry Pi 5, which the arm64-16k guest stands in for).
+ */
+export function allStatelessConfig(): string {
+  const path = "/tmp/daedalusd-stateless-all.json";
+  writeFileSync(path, JSON.stringify({ stateless: { codecs: Object.keys(Codec) } }));
+  return path;
 }
 
 /** The module as the guest loaded it, and its daemon: what those files end with. */

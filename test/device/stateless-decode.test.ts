@@ -4,17 +4,19 @@
 // (v4l2codecs, bookworm's 1.22) find the node through its media device,
 // fill the codec controls from their own parsers and queue one request per
 // picture; every frame must be plain libavcodec's, sample for sample
-// (per-frame MD5 of the NV12 frames GStreamer gives and of ffmpeg's). The
-// codecs are those the daemon rebuilds access units of so far: H.264 and
-// HEVC (whole pictures, or a slice a request), VP8, VP9 and MPEG-2.
+// (per-frame MD5 of the NV12 frames GStreamer gives and of ffmpeg's, P010
+// for 10-bit HEVC and VP9). The codecs are those the daemon rebuilds
+// access units of so far: H.264 and HEVC (whole pictures, or a slice a
+// request), VP8, VP9 and MPEG-2.
 // Afterwards the module is loaded as before and the daemon restarted.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
-import { statelessClips } from "../helpers/decode-clips";
+import { statelessClips, tenBitClips } from "../helpers/decode-clips";
 import {
   DAEMON_LOG,
   ffmpegFrameMd5s,
-  gstNv12FrameMd5s,
+  ffmpegPixFmtFor,
+  gstRawFrameMd5s,
   inVm,
   loadStatelessNode,
   minimal,
@@ -34,13 +36,16 @@ const REGISTRY = "/tmp/gst-registry-stateless.bin";
  */
 for (const mode of ["frame", "slice"] as const) {
   describe.skipIf(!inVm || (mode === "slice" && minimal))(`decoding through the stateless node (H.264 and HEVC ${mode}-based)`, () => {
-    const all = statelessClips().filter((c) => mode === "frame" || c.codec === "h264" || c.codec === "hevc");
+    const all = [...statelessClips(), ...tenBitClips()].filter((c) => mode === "frame" || c.codec === "h264" || c.codec === "hevc");
     // Reduced runs (DAEDALUS_REDUCED=1): whole pictures of each codec at a
-    // size that is not a multiple of 16 and H.264's sliced and interlaced
-    // clips; a slice a request for the sliced H.264 clip and HEVC. Minimal
-    // runs (=2): whole pictures of each codec at that size.
+    // size that is not a multiple of 16, H.264's sliced and interlaced
+    // clips and the 10-bit ones; a slice a request for the sliced H.264
+    // clip and HEVC. Minimal runs (=2): whole pictures of each codec at
+    // that size.
     const pick = (c: (typeof all)[number]) =>
-      mode === "frame" ? c.width === 426 || (!minimal && (c.slices > 0 || c.interlaced)) : !minimal && (c.slices > 0 || (c.codec === "hevc" && c.width === 426));
+      mode === "frame"
+        ? c.width === 426 || (!minimal && (c.slices > 0 || c.interlaced || c.bitDepth === 10))
+        : !minimal && (c.slices > 0 || (c.codec === "hevc" && c.width === 426 && c.bitDepth === 8));
     const clips = reduced ? all.filter(pick) : all;
 
     beforeAll(async () => {
@@ -61,12 +66,18 @@ for (const mode of ["frame", "slice"] as const) {
     );
 
     for (const clip of clips) {
-      const kind = clip.slices ? `, ${clip.slices} slices a picture` : clip.interlaced ? ", interlaced (MBAFF)" : "";
+      const kind = clip.slices
+        ? `, ${clip.slices} slices a picture`
+        : clip.interlaced
+          ? ", interlaced (MBAFF)"
+          : clip.bitDepth === 10
+            ? ", 10-bit (P010)"
+            : "";
       test(
         `${clip.codec} ${clip.width}x${clip.height}${kind}: every frame as plain libavcodec decodes it`,
         () => {
-          const expected = ffmpegFrameMd5s(["-i", clip.path, "-pix_fmt", "nv12"]);
-          const got = gstNv12FrameMd5s(clip, { registry: REGISTRY });
+          const expected = ffmpegFrameMd5s(["-i", clip.path, "-pix_fmt", ffmpegPixFmtFor(clip)]);
+          const got = gstRawFrameMd5s(clip, { registry: REGISTRY });
           expect(expected.length).toBe(clip.frames);
           expect(got).toEqual(expected);
         },

@@ -13,16 +13,20 @@
 //   over from earlier requests), the reply rules, the timestamp the frame
 //   inherits, ERROR, held pictures (HOLD_CAPTURE_BUF, SL_FINISH, FLUSH),
 //   STREAMOFF with a job out;
+// - the real daemon's default offer there, which leaves HEVC out on a
+//   Raspberry Pi 5 (the arm64-16k guest has its device tree compatible);
 // - a request fd holds the module: rmmod waits until it is closed.
 // Afterwards the module is loaded as before and the daemon restarted.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { release } from "node:os";
 import { join } from "node:path";
+import { machineCompatible, PI5_COMPATIBLE } from "../../src/daemon/stateless-policy";
 import { findNodes } from "../../src/status/read";
 import { UAPI } from "../../src/protocol/uapi";
 import {
   compliance130,
+  DAEMON_LOG,
   daedalusd,
   inVm,
   loadStatelessNode,
@@ -31,6 +35,8 @@ import {
   reportCompliance,
   restoreModule,
   run,
+  startDaemon,
+  stopDaemon,
 } from "./helpers";
 
 const TIMEOUT = 300_000;
@@ -143,6 +149,18 @@ describe.skipIf(!inVm)("stateless node", () => {
       expect(r.exitCode).toBe(0);
     });
   }
+
+  test("the real daemon's own offer: every codec it rebuilds, but HEVC on a Raspberry Pi 5 (rpi-hevc-dec's there)", async () => {
+    const pi5 = machineCompatible().includes(PI5_COMPATIBLE);
+    await startDaemon();
+    try {
+      const status = JSON.parse(run(daedalusd("status", "--json")).out) as { bridge: { slCodecs: string[] } };
+      expect(status.bridge.slCodecs).toEqual(["h264", ...(pi5 ? [] : ["hevc"]), "vp8", "vp9", "mpeg2"]);
+      if (pi5) expect(readFileSync(DAEMON_LOG, "utf8")).toContain("stateless HEVC is left to its own decoder");
+    } finally {
+      await stopDaemon();
+    }
+  });
 
   test("a request fd holds the module: rmmod is refused until it is closed", async () => {
     const holder = spawnClient(["hold-request", slNodes().media ?? ""]);

@@ -26,9 +26,10 @@ import { findNodes } from "../../src/status/read";
 import { UAPI } from "../../src/protocol/uapi";
 import { statelessClips } from "../helpers/decode-clips";
 import {
+  allStatelessConfig,
   daemonPid,
   ffmpegFrameMd5s,
-  gstNv12FrameMd5s,
+  gstRawFrameMd5s,
   inVm,
   liveContexts,
   loadStatelessNode,
@@ -114,10 +115,10 @@ describe.skipIf(!inVm)("the stateless node when clients and the daemon misbehave
     rmSync(RECORDINGS, { recursive: true, force: true });
     rmSync(REGISTRY, { force: true });
     mkdirSync(RECORDINGS);
-    await startDaemon([], { DAEDALUS_SL_RECORD: RECORDINGS });
-    for (const clip of clips) gstNv12FrameMd5s(clip, { registry: REGISTRY });
+    await startDaemon(["--config", allStatelessConfig()], { DAEDALUS_SL_RECORD: RECORDINGS });
+    for (const clip of clips) gstRawFrameMd5s(clip, { registry: REGISTRY });
     await stopDaemon();
-    await startDaemon();
+    await startDaemon(["--config", allStatelessConfig()]);
     // One file per context that decoded; its first record names the codec.
     for (const name of readdirSync(RECORDINGS)) {
       const bytes = readFileSync(join(RECORDINGS, name));
@@ -201,7 +202,7 @@ describe.skipIf(!inVm)("the stateless node when clients and the daemon misbehave
     expect(code, text).toBe(2);
     expect(text).toMatch(/^eio /m);
     expect(text).not.toContain("FAIL");
-    await startDaemon();
+    await startDaemon(["--config", allStatelessConfig()]);
     expectBaseline("h264");
   }, 300_000);
 
