@@ -4,7 +4,8 @@
  * fields: the bridge session the daemon knows the context in (set by the
  * START that OUTPUT's STREAMON sends, cleared when that daemon goes),
  * failed (the fatal-error state of dev-decoder.rst: every buffer back with
- * ERROR, both queues EIO until restarted) and closed (the handle is being
+ * ERROR, both queues EIO until restarted; a stateless context's requests
+ * EIO or ERROR, see daedalus_sl_refuses()) and closed (the handle is being
  * released; the daemon's replies find nothing).
  *
  *   unknown --start--> live --fail / daemon lost--> failed --start--> live
@@ -60,7 +61,14 @@ void daedalus_ctx_fail(struct daedalus_ctx *ctx, const char *why)
 	daedalus_buffers_return(&returned, VB2_BUF_STATE_ERROR);
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);
 
-	vb2_queue_error(&ctx->out_q);
+	/*
+	 * Not a stateless OUTPUT queue: a request validated before this and
+	 * queued after would leave its buffer unqueued with vb2 and the
+	 * request pending for ever (vb2_req_queue() drops the EIO). Its
+	 * bitstream buffers are refused by daedalus_sl_refuses() instead.
+	 */
+	if (!ctx->stateless)
+		vb2_queue_error(&ctx->out_q);
 	vb2_queue_error(&ctx->cap_q);
 	if (!was_failed)
 		v4l2_warn(&ctx->dev->v4l2_dev, "context %u failed: %s\n", ctx->id, why);

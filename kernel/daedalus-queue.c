@@ -91,6 +91,12 @@ static void daedalus_buf_queue(struct vb2_buffer *vb)
 	if (ctx->stateless && V4L2_TYPE_IS_OUTPUT(vb->type))
 		daedalus_sl_buf_queued(ctx, vb);
 	spin_lock_irqsave(&ctx->buf_lock, flags);
+	if (ctx->stateless && V4L2_TYPE_IS_OUTPUT(vb->type) && daedalus_sl_refuses(ctx)) {
+		/* Its request completes with it. */
+		vb2_buffer_done(vb, VB2_BUF_STATE_ERROR);
+		spin_unlock_irqrestore(&ctx->buf_lock, flags);
+		return;
+	}
 	daedalus_buf_name_memory(ctx, buf);
 	if (V4L2_TYPE_IS_OUTPUT(vb->type) || !daedalus_change_take_last(ctx, buf))
 		list_add_tail(&buf->list, daedalus_queue_pending(vb->vb2_queue));

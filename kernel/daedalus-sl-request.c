@@ -185,18 +185,29 @@ void daedalus_sl_buf_release(struct daedalus_buf *buf)
 
 /*
  * MEDIA_REQUEST_IOC_QUEUE, under req_queue_mutex: exactly one buffer, an
- * OUTPUT buffer of this node (only OUTPUT queues take requests), then
- * vb2's own checks. Controls are not required in every request: values
- * carry over from earlier ones, and the daemon refuses what it cannot use.
+ * OUTPUT buffer of this node (only OUTPUT queues take requests) of a
+ * context that has not failed, then vb2's own checks. Controls are not
+ * required in every request: values carry over from earlier ones, and the
+ * daemon refuses what it cannot use.
  */
 static int daedalus_sl_req_validate(struct media_request *req)
 {
 	unsigned int count = vb2_request_buffer_cnt(req);
+	struct media_request_object *obj;
 
 	if (!count)
 		return -ENOENT;
 	if (count > 1)
 		return -EINVAL;
+	list_for_each_entry(obj, &req->objects, list) {
+		struct vb2_buffer *vb;
+
+		if (!vb2_request_object_is_buffer(obj))
+			continue;
+		vb = container_of(obj, struct vb2_buffer, req_obj);
+		if (daedalus_sl_refuses(vb2_get_drv_priv(vb->vb2_queue)))
+			return -EIO;
+	}
 	return vb2_request_validate(req);
 }
 

@@ -99,11 +99,16 @@ static int daedalus_sl_streamoff(struct file *file, void *priv, enum v4l2_buf_ty
 	return ret;
 }
 
-/* Only bitstream buffers belong to requests: EPERM, as v4l2-mem2mem answers. */
+/*
+ * Only bitstream buffers belong to requests: EPERM, as v4l2-mem2mem
+ * answers. A failed context's are refused (daedalus_sl_refuses()).
+ */
 static int daedalus_sl_qbuf(struct file *file, void *priv, struct v4l2_buffer *b)
 {
-	if (!V4L2_TYPE_IS_OUTPUT(b->type) && (b->flags & V4L2_BUF_FLAG_REQUEST_FD))
-		return -EPERM;
+	if (!V4L2_TYPE_IS_OUTPUT(b->type))
+		return b->flags & V4L2_BUF_FLAG_REQUEST_FD ? -EPERM : daedalus_qbuf(file, priv, b);
+	if (daedalus_sl_refuses(file_to_ctx(file)))
+		return -EIO;
 	return daedalus_qbuf(file, priv, b);
 }
 

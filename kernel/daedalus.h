@@ -437,6 +437,19 @@ static inline bool daedalus_ctx_live(const struct daedalus_ctx *ctx)
 }
 
 /*
+ * Whether a stateless context refuses bitstream buffers: it failed while
+ * its OUTPUT queue streams (daedalus-lifecycle.c). QBUF and a request's
+ * validation then fail with EIO, and a buffer that gets past them (the
+ * context failed in between) is returned with ERROR when it reaches the
+ * driver, under buf_lock, which the failure holds while it takes every
+ * buffer back: none is left behind.
+ */
+static inline bool daedalus_sl_refuses(struct daedalus_ctx *ctx)
+{
+	return READ_ONCE(ctx->failed) && vb2_start_streaming_called(&ctx->out_q);
+}
+
+/*
  * Called with buf_lock held: every buffer of @queue, pending or with the
  * daemon, moves to @to; the daemon's replies about them are stale.
  */

@@ -98,7 +98,11 @@ installed_and_serving() {
 	check "user viewer (group video, not root) decodes $(basename "$CLIP") bit-exact" decodes_bit_exact
 }
 
-say "kernel $(uname -r); packages $OLD_VERSION, then $NEW_VERSION"
+if [ "$QUICK" = 1 ]; then
+	say "kernel $(uname -r); packages $OLD_VERSION"
+else
+	say "kernel $(uname -r); packages $OLD_VERSION, then $NEW_VERSION"
+fi
 useradd -m -G video viewer || fail "useradd viewer"
 
 # 1. A first install: DKMS builds the module; modprobe brings up the rest.

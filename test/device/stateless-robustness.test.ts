@@ -190,19 +190,23 @@ describe.skipIf(!inVm)("the stateless node when clients and the daemon misbehave
       if (done) break;
       text += new TextDecoder().decode(value);
     }
-    await stopDaemon("SIGKILL");
-    const code = await Promise.race([client.exited, Bun.sleep(60_000).then(() => "hung")]);
-    if (code === "hung") client.kill("SIGKILL");
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += new TextDecoder().decode(value);
+    let code: number | string;
+    try {
+      await stopDaemon("SIGKILL");
+      code = await Promise.race([client.exited, Bun.sleep(60_000).then(() => "hung")]);
+      if (code === "hung") client.kill("SIGKILL");
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+    } finally {
+      await startDaemon(["--config", allStatelessConfig()]);
     }
     // EIO ends the context (2); a request answered ERROR first is allowed too.
     expect(code, text).toBe(2);
     expect(text).toMatch(/^eio /m);
     expect(text).not.toContain("FAIL");
-    await startDaemon(["--config", allStatelessConfig()]);
     expectBaseline("h264");
   }, 300_000);
 
