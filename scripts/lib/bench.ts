@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { findNodes } from "../../src/status/read";
 import { UAPI } from "../../src/protocol/uapi";
 import { type Clip, makeClip } from "./clips";
-import { reloadModule, startDaemon, stopDaemon, waitFor } from "./guest";
+import { startDaemon, stopDaemon } from "./guest";
 import { gstDecodeSeconds } from "./gst";
 
 const THREADS = Number(process.env.DAEDALUS_BENCH_THREADS ?? 2);
@@ -124,45 +124,36 @@ async function contextScaling(clip: Clip, decoder: string) {
 }
 
 /**
- * The 1080p clips through the stateless node (the module loaded again with
- * stateless=1): GStreamer's v4l2codecs element against libav's decoder in
- * the same pipeline, @THREADS threads on both sides (the daemon's from its
- * config), paired rounds as above. The module is loaded as before after.
+ * The 1080p clips through the stateless node: GStreamer's v4l2codecs
+ * element against libav's decoder in the same pipeline, @THREADS threads on
+ * both sides (the daemon's from its config), paired rounds as above.
  */
 async function statelessRows() {
   const registry = "/tmp/gst-registry-bench.bin";
-  await stopDaemon();
-  reloadModule(["stateless=1"]);
-  await waitFor("the stateless node", () => findNodes(undefined, UAPI.SL_CARD_NAME).media !== null);
+  if (!findNodes(undefined, UAPI.SL_CARD_NAME).media) throw new Error("no stateless node (module parameter stateless=0?)");
   await daemonWithThreads(THREADS);
   rmSync(registry, { force: true });
-  try {
-    return clips()
-      .filter(({ clip }) => clip.width === 1920)
-      .map(({ name, clip }) => {
-        gstDecodeSeconds(clip, "v4l2sl", THREADS, registry); // warm-up, and the registry scan
-        const rounds = Array.from({ length: ROUNDS }, () => ({
-          node: gstDecodeSeconds(clip, "v4l2sl", THREADS, registry),
-          plain: gstDecodeSeconds(clip, "av", THREADS, registry),
-        }));
-        const ratios = rounds.map((r) => r.plain / r.node);
-        return {
-          clip: name,
-          frames: clip.frames,
-          threads: THREADS,
-          rounds: ROUNDS,
-          node_fps: median(rounds.map((r) => clip.frames / r.node)),
-          libav_fps: median(rounds.map((r) => clip.frames / r.plain)),
-          ratio: median(ratios),
-          ratio_min: Math.min(...ratios),
-          ratio_max: Math.max(...ratios),
-        };
-      });
-  } finally {
-    await stopDaemon();
-    reloadModule();
-    await startDaemon();
-  }
+  return clips()
+    .filter(({ clip }) => clip.width === 1920)
+    .map(({ name, clip }) => {
+      gstDecodeSeconds(clip, "v4l2sl", THREADS, registry); // warm-up, and the registry scan
+      const rounds = Array.from({ length: ROUNDS }, () => ({
+        node: gstDecodeSeconds(clip, "v4l2sl", THREADS, registry),
+        plain: gstDecodeSeconds(clip, "av", THREADS, registry),
+      }));
+      const ratios = rounds.map((r) => r.plain / r.node);
+      return {
+        clip: name,
+        frames: clip.frames,
+        threads: THREADS,
+        rounds: ROUNDS,
+        node_fps: median(rounds.map((r) => clip.frames / r.node)),
+        libav_fps: median(rounds.map((r) => clip.frames / r.plain)),
+        ratio: median(ratios),
+        ratio_min: Math.min(...ratios),
+        ratio_max: Math.max(...ratios),
+      };
+    });
 }
 
 async function run(): Promise<void> {
