@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// Decoding through the stateless node, with the module loaded with
-// stateless=1 and the real daemon: GStreamer's own stateless elements
+// Decoding through the stateless node with the real daemon (the module
+// loaded again for each decode mode): GStreamer's own stateless elements
 // (v4l2codecs, bookworm's 1.22) find the node through its media device,
 // fill the codec controls from their own parsers and queue one request per
 // picture; every frame must be plain libavcodec's, sample for sample

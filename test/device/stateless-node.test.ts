@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// The stateless node (dev-stateless-decoder.rst), loaded with stateless=1
-// while it is being built. The daemon does not decode stateless requests
-// yet, so a stand-in holds the bridge (test/c/sl-request.c): it announces
-// stateless codecs, and answers each job by hand, which shows exactly what
-// the module sends and does with each answer. What this file shows:
+// The stateless node (dev-stateless-decoder.rst) and its request path. A
+// stand-in holds the bridge instead of the daemon (test/c/sl-request.c): it
+// announces stateless codecs and answers each job by hand, which shows
+// exactly what the module sends and does with each answer (the real
+// daemon's decoding is stateless-decode's and stateless-robustness's).
+// What this file shows:
 // - the node and its own media device, told apart from the stateful ones
 //   by model, with the codecs announced that the running kernel has
 //   controls for (AV1's came in 6.5), as `daedalusd status` shows them;
