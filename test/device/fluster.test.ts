@@ -45,7 +45,7 @@ const SUITES: Suite[] = [
     node: "GStreamer-H.264-V4L2SL-Gst1.0",
     libav: "GStreamer-H.264-Libav-Gst1.0",
     handful: ["FRExt1_Panasonic_D", "HCAFR1_HHI_C", "HPCV_BRCM_A", "HPCVMOLQ_BRCM_B", "FRExt3_Panasonic_E"],
-    gaps: { FRExt4_Panasonic_B: "field pictures: wrong output, not investigated yet" },
+    gaps: { FRExt4_Panasonic_B: "field pictures (PAFF): the first, intra, field pair decodes right; every later frame differs" },
   },
   {
     name: "VP8-TEST-VECTORS",
