@@ -85,13 +85,14 @@ static void daedalus_buf_queue(struct vb2_buffer *vb)
 {
 	struct daedalus_ctx *ctx = vb2_get_drv_priv(vb->vb2_queue);
 	struct daedalus_buf *buf = to_daedalus_buf(to_vb2_v4l2_buffer(vb));
+	bool sl_bitstream = ctx->stateless && V4L2_TYPE_IS_OUTPUT(vb->type);
 	unsigned long flags;
 
 	/* A request's controls are taken now, in process context (daedalus-sl-request.c). */
-	if (ctx->stateless && V4L2_TYPE_IS_OUTPUT(vb->type))
+	if (sl_bitstream)
 		daedalus_sl_buf_queued(ctx, vb);
 	spin_lock_irqsave(&ctx->buf_lock, flags);
-	if (ctx->stateless && V4L2_TYPE_IS_OUTPUT(vb->type) && daedalus_sl_refuses(ctx)) {
+	if (sl_bitstream && daedalus_sl_refuses(ctx)) {
 		/* Its request completes with it. */
 		vb2_buffer_done(vb, VB2_BUF_STATE_ERROR);
 		spin_unlock_irqrestore(&ctx->buf_lock, flags);

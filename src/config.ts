@@ -34,7 +34,7 @@ export const ConfigSchema = v.strictObject({
     }),
     {},
   ),
-  /** The stateless node (loaded with the module's stateless=1). */
+  /** The stateless node (the module registers it unless loaded with stateless=0). */
   stateless: v.optional(
     v.strictObject({
       /**

@@ -35,7 +35,9 @@ function front(clip: Clip, which: GstDecoder): string[] {
   return [`filesrc location=${clip.path}`, GST_DEMUX[clip.container], parse, codec[which]].filter(Boolean);
 }
 
-function launch(pipeline: string, env?: Record<string, string>) {
+/** gst-launch-1.0 of @pipeline; @registry: the plugin registry file it uses. */
+function launch(pipeline: string, registry?: string) {
+  const env = registry ? { GST_REGISTRY: registry } : undefined;
   const r = run(["gst-launch-1.0", "-q", ...pipeline.split(" ")], { timeoutMs: 240_000, env });
   if (r.code !== 0) throw new Error(`gst-launch ${pipeline} failed: ${r.err}${r.out}`);
   return r;
@@ -54,7 +56,7 @@ export function gstRawFrameMd5s(clip: Clip, opts: { registry?: string } = {}): s
   const ten = clip.bitDepth === 10;
   const out = `/tmp/gst-${process.pid}-${clip.codec}.yuv`;
   launch([...front(clip, "v4l2sl"), `video/x-raw,format=${ten ? "P010_10LE" : "NV12"}`, `filesink location=${out}`].join(" ! "),
-    opts.registry ? { GST_REGISTRY: opts.registry } : undefined);
+    opts.registry);
   const bytes = readFileSync(out);
   rmSync(out, { force: true });
   // GStreamer's default layout of both: each plane's rows padded to 4 bytes.
@@ -98,6 +100,6 @@ export function gstDecodeSeconds(clip: Clip, which: GstDecoder, threads: number,
   const stages = front(clip, which);
   if (which === "av") stages[stages.length - 1] += ` max-threads=${threads}`;
   const t0 = Bun.nanoseconds();
-  launch([...stages, "fakesink sync=false"].join(" ! "), registry ? { GST_REGISTRY: registry } : undefined);
+  launch([...stages, "fakesink sync=false"].join(" ! "), registry);
   return (Bun.nanoseconds() - t0) / 1e9;
 }
