@@ -2,9 +2,18 @@
 /*
  * Messages for the daemon: the bridge's outgoing queue. The kernel's own
  * messages (jobs, frame buffers, controls, PINGs) are queued without
- * sleeping from any context file and fail once the daemon has stopped
- * reading; replies to the daemon's own messages wait for room. The bridge
- * device (daedalus-bridge.c) reads them out one per read().
+ * sleeping from any context file; replies to the daemon's own messages
+ * wait for room. The bridge device (daedalus-bridge.c) reads them out one
+ * per read().
+ *
+ * Each context has a share of the queue that it alone pays for: past
+ * DAEDALUS_TXQ_CTX_MAX of its messages waiting, its next job or frame
+ * buffer is refused (the context fails, no other one), so one client
+ * storming its queues cannot crowd out the others. STOP and CLOSE are
+ * never refused: the daemon would hold stale buffers or a dead context
+ * for ever. They stay bounded all the same: past the share, one that
+ * repeats the context's last waiting message says nothing new and is
+ * merged into it.
  */
 #include <linux/fs.h>
 #include <linux/ktime.h>
@@ -14,9 +23,10 @@
 
 #include "daedalus.h"
 
-/* A message waiting for the daemon to read it. */
+/* A message waiting for the daemon to read it; holds a reference on its context. */
 struct daedalus_txmsg {
 	struct list_head list;
+	struct daedalus_ctx *ctx;
 	u32 len;
 	u8 data[] __aligned(8);
 };
@@ -26,19 +36,9 @@ static struct daedalus_txmsg *daedalus_txmsg_of(void *msg)
 	return container_of(msg, struct daedalus_txmsg, data[0]);
 }
 
-/**
- * daedalus_bridge_msg_new - a message for the daemon, header filled in
- * @type: DAEDALUS_MSG_*
- * @len: size of its struct
- * @ctx_id: the context it is about, 0 for none
- *
- * Return: the zeroed struct after its header, or NULL. Either
- * daedalus_bridge_send(), daedalus_bridge_reply() or
- * daedalus_bridge_msg_free() takes it.
- */
-void *daedalus_bridge_msg_new(u16 type, u32 len, u32 ctx_id)
+static void *daedalus_bridge_msg_alloc(u16 type, u32 len, u32 ctx_id, gfp_t gfp)
 {
-	struct daedalus_txmsg *m = kzalloc(struct_size(m, data, len), GFP_KERNEL);
+	struct daedalus_txmsg *m = kzalloc(struct_size(m, data, len), gfp);
 	struct daedalus_msg_hdr *hdr;
 
 	if (!m)
@@ -53,22 +53,61 @@ void *daedalus_bridge_msg_new(u16 type, u32 len, u32 ctx_id)
 	return m->data;
 }
 
+/**
+ * daedalus_bridge_msg_new - a message for the daemon, header filled in
+ * @type: DAEDALUS_MSG_*
+ * @len: size of its struct
+ * @ctx_id: the context it is about, 0 for none
+ *
+ * Return: the zeroed struct after its header, or NULL. Either
+ * daedalus_bridge_send(), daedalus_bridge_reply() or
+ * daedalus_bridge_msg_free() takes it.
+ */
+void *daedalus_bridge_msg_new(u16 type, u32 len, u32 ctx_id)
+{
+	return daedalus_bridge_msg_alloc(type, len, ctx_id, GFP_KERNEL);
+}
+
+/**
+ * daedalus_bridge_ctl_new - a STOP, CLOSE or DRAIN for the daemon
+ * @type: DAEDALUS_MSG_*
+ * @ctx_id: the context it is about
+ *
+ * Such a message must not be lost to a failed allocation (the daemon would
+ * wait for it for ever); it is small enough for __GFP_NOFAIL.
+ *
+ * Return: the zeroed message, taken as daedalus_bridge_msg_new()'s are.
+ */
+struct daedalus_msg_ctl *daedalus_bridge_ctl_new(u16 type, u32 ctx_id)
+{
+	return daedalus_bridge_msg_alloc(type, sizeof(struct daedalus_msg_ctl), ctx_id,
+					 GFP_KERNEL | __GFP_NOFAIL);
+}
+
 void daedalus_bridge_msg_free(void *msg)
 {
 	if (msg)
 		kfree(daedalus_txmsg_of(msg));
 }
 
+/* Frees a message taken off the queue, and its hold on its context. */
+static void daedalus_txmsg_free(struct daedalus_txmsg *m)
+{
+	if (m->ctx)
+		daedalus_ctx_put(m->ctx);
+	kfree(m);
+}
+
 /**
  * daedalus_bridge_msgs_free - free messages taken off the queue
- * @list: their list
+ * @list: their list, from daedalus_bridge_take_all()
  */
 void daedalus_bridge_msgs_free(struct list_head *list)
 {
 	struct daedalus_txmsg *m, *tmp;
 
 	list_for_each_entry_safe(m, tmp, list, list)
-		kfree(m);
+		daedalus_txmsg_free(m);
 }
 
 /**
@@ -88,42 +127,125 @@ u32 daedalus_bridge_session(struct daedalus_dev *ddev)
 	return session;
 }
 
-/* Called with br->lock held. */
-static void daedalus_txq_add(struct daedalus_bridge *br, void *msg)
+/* Called with br->lock held; @ctx is the context the message counts against, or NULL. */
+static void daedalus_txq_add(struct daedalus_bridge *br, void *msg, struct daedalus_ctx *ctx)
 {
-	list_add_tail(&daedalus_txmsg_of(msg)->list, &br->txq);
+	struct daedalus_txmsg *m = daedalus_txmsg_of(msg);
+
+	if (ctx) {
+		kref_get(&ctx->ref);
+		ctx->txq_queued++;
+	}
+	m->ctx = ctx;
+	list_add_tail(&m->list, &br->txq);
 	br->txq_len++;
+}
+
+/* Called with br->lock held: @m leaves the queue; the caller frees it. */
+static void daedalus_txq_del(struct daedalus_bridge *br, struct daedalus_txmsg *m)
+{
+	list_del(&m->list);
+	br->txq_len--;
+	if (m->ctx)
+		m->ctx->txq_queued--;
+}
+
+/**
+ * daedalus_bridge_take_all - empty the queue (the daemon let go of the bridge)
+ * @br: the bridge, its lock held
+ * @list: gets the messages, for daedalus_bridge_msgs_free() once unlocked
+ */
+void daedalus_bridge_take_all(struct daedalus_bridge *br, struct list_head *list)
+{
+	struct daedalus_txmsg *m, *tmp;
+
+	list_for_each_entry_safe(m, tmp, &br->txq, list) {
+		daedalus_txq_del(br, m);
+		list_add_tail(&m->list, list);
+	}
+}
+
+/*
+ * Called with br->lock held: whether @msg says again what @ctx's last
+ * waiting message says (all but the sequence number).
+ */
+static bool daedalus_txq_repeats(struct daedalus_bridge *br, struct daedalus_ctx *ctx,
+				 const void *msg)
+{
+	const struct daedalus_txmsg *n = daedalus_txmsg_of((void *)msg);
+	const size_t seq_end = offsetofend(struct daedalus_msg_hdr, seq);
+	const size_t seq_at = offsetof(struct daedalus_msg_hdr, seq);
+	struct daedalus_txmsg *m;
+
+	list_for_each_entry_reverse(m, &br->txq, list) {
+		if (m->ctx != ctx)
+			continue;
+		return m->len == n->len && !memcmp(m->data, n->data, seq_at) &&
+		       !memcmp(m->data + seq_end, n->data + seq_end, n->len - seq_end);
+	}
+	return false;
 }
 
 /**
  * daedalus_bridge_send - queue a message from daedalus_bridge_msg_new()
- * @ddev: the device
+ * @ctx: the context it is about
  * @session: the daemon session it is meant for
  * @msg: the message; taken on success only
  *
- * Never sleeps. Return: 0; -ENOTCONN if that daemon is gone; -ENOSPC if
- * it has stopped reading.
+ * Never sleeps. Return: 0; -ENOTCONN if that daemon is gone; -EDQUOT if
+ * the context's share of the queue is full; -ENOSPC if the daemon has
+ * stopped reading. STOP and CLOSE are only refused with -ENOTCONN.
  */
-int daedalus_bridge_send(struct daedalus_dev *ddev, u32 session, void *msg)
+int daedalus_bridge_send(struct daedalus_ctx *ctx, u32 session, void *msg)
 {
-	struct daedalus_bridge *br = &ddev->bridge;
+	struct daedalus_bridge *br = &ctx->dev->bridge;
 	struct daedalus_msg_hdr *hdr = msg;
+	u16 type = le16_to_cpu(hdr->type);
+	bool must = type == DAEDALUS_MSG_STOP || type == DAEDALUS_MSG_CLOSE;
+	bool merged = false;
 	int ret = 0;
 
 	spin_lock(&br->lock);
 	if (!br->hello_done || br->session != session) {
 		ret = -ENOTCONN;
-	} else if (br->txq_len >= DAEDALUS_TXQ_HARD_MAX) {
-		atomic64_inc(&br->stats.tx_dropped);
+	} else if (ctx->txq_queued >= DAEDALUS_TXQ_CTX_MAX) {
+		if (!must)
+			ret = -EDQUOT;
+		else
+			merged = daedalus_txq_repeats(br, ctx, msg);
+	} else if (br->txq_len >= DAEDALUS_TXQ_HARD_MAX && !must) {
 		ret = -ENOSPC;
-	} else {
-		hdr->seq = cpu_to_le32(++br->tx_seq);
-		daedalus_txq_add(br, msg);
 	}
+	if (!ret && !merged) {
+		hdr->seq = cpu_to_le32(++br->tx_seq);
+		daedalus_txq_add(br, msg, ctx);
+	}
+	if (ret && ret != -ENOTCONN)
+		atomic64_inc(&br->stats.tx_dropped);
 	spin_unlock(&br->lock);
-	if (!ret)
+	if (merged)
+		daedalus_bridge_msg_free(msg);
+	else if (!ret)
 		wake_up_interruptible(&br->read_wq);
 	return ret;
+}
+
+/**
+ * daedalus_bridge_send_failed - why a context fails when daedalus_bridge_send() refused
+ * @ret: what it returned
+ *
+ * Return: the reason, for daedalus_ctx_fail().
+ */
+const char *daedalus_bridge_send_failed(int ret)
+{
+	switch (ret) {
+	case -EDQUOT:
+		return "its share of the daemon's queue is full";
+	case -ENOSPC:
+		return "the daemon is not reading its messages";
+	default:
+		return "the daemon went away";
+	}
 }
 
 /* Called with br->lock held. */
@@ -164,7 +286,7 @@ int daedalus_bridge_reply(struct daedalus_bridge *br, struct file *file, void *m
 			return -EPIPE;
 		}
 		if (daedalus_txq_has_room(br)) {
-			daedalus_txq_add(br, msg);
+			daedalus_txq_add(br, msg, NULL);
 			spin_unlock(&br->lock);
 			wake_up_interruptible(&br->read_wq);
 			return 0;
@@ -181,6 +303,42 @@ int daedalus_bridge_reply(struct daedalus_bridge *br, struct file *file, void *m
 			return ret;
 		}
 	}
+}
+
+/**
+ * daedalus_bridge_welcome - queue the WELCOME that makes a HELLO take effect
+ * @br: the bridge
+ * @file: the daemon's open bridge
+ * @caps: what the HELLO offers, checked
+ * @version: the daemon's version string, checked
+ * @welcome: the reply, its seq that of the HELLO; taken in every case
+ *
+ * The session starts with the WELCOME queued, in one step: no message of
+ * the kernel's can reach the daemon before it, and a HELLO refused leaves
+ * nothing behind (the daemon may say HELLO again).
+ *
+ * Return: 0, or -EPERM if @file does not hold the bridge or said HELLO already.
+ */
+int daedalus_bridge_welcome(struct daedalus_bridge *br, struct file *file,
+			    const struct daedalus_caps *caps, const char *version,
+			    void *welcome)
+{
+	spin_lock(&br->lock);
+	if (br->owner != file || br->hello_done) {
+		spin_unlock(&br->lock);
+		daedalus_bridge_msg_free(welcome);
+		return -EPERM;
+	}
+	/* Before HELLO only replies wait here: one more is bounded too. */
+	daedalus_txq_add(br, welcome, NULL);
+	br->caps = *caps;
+	br->hello_done = true;
+	/* Never 0: contexts use that for "unknown to any daemon". */
+	br->session = br->session + 1 ?: 1;
+	strscpy(br->daemon_version, version, sizeof(br->daemon_version));
+	spin_unlock(&br->lock);
+	wake_up_interruptible(&br->read_wq);
+	return 0;
 }
 
 static bool daedalus_txq_ready(struct daedalus_bridge *br)
@@ -216,6 +374,7 @@ ssize_t daedalus_bridge_read_msg(struct daedalus_bridge *br, struct file *file,
 			spin_unlock(&br->lock);
 			return -EINVAL;
 		}
+		/* Stays counted against its context until it is read for good. */
 		if (m) {
 			list_del(&m->list);
 			br->txq_len--;
@@ -239,7 +398,12 @@ ssize_t daedalus_bridge_read_msg(struct daedalus_bridge *br, struct file *file,
 		return -EFAULT;
 	}
 	len = m->len;
-	kfree(m);
+	if (m->ctx) {
+		spin_lock(&br->lock);
+		m->ctx->txq_queued--;
+		spin_unlock(&br->lock);
+	}
+	daedalus_txmsg_free(m);
 	atomic64_inc(&br->stats.tx);
 	return len;
 }
@@ -297,7 +461,7 @@ int daedalus_bridge_ping(struct daedalus_dev *ddev, u64 cookie)
 		br->ping_sent = ktime_get();
 		ping->hdr.seq = cpu_to_le32(br->ping_seq);
 		ping->cookie = cpu_to_le64(cookie);
-		daedalus_txq_add(br, ping);
+		daedalus_txq_add(br, ping, NULL);
 		ping = NULL;
 	}
 	spin_unlock(&br->lock);

@@ -69,7 +69,6 @@ static int daedalus_rx_hello(struct daedalus_bridge *br, struct file *file,
 		.sl_codecs = le32_to_cpu(hello->sl_codecs),
 	};
 	struct daedalus_msg_welcome *welcome;
-	int ret;
 
 	if ((caps.codecs & ~GENMASK(DAEDALUS_CODEC_COUNT - 1, 0)) ||
 	    (caps.sl_codecs & ~GENMASK(DAEDALUS_CODEC_COUNT - 1, 0)) ||
@@ -95,27 +94,14 @@ static int daedalus_rx_hello(struct daedalus_bridge *br, struct file *file,
 	welcome->sl_codecs = cpu_to_le32(caps.sl_codecs);
 	strscpy(welcome->module_version, DAEDALUS_VERSION, sizeof(welcome->module_version));
 
-	spin_lock(&br->lock);
-	if (br->owner != file || br->hello_done) {
-		spin_unlock(&br->lock);
-		daedalus_bridge_msg_free(welcome);
+	/* daemon_version was checked to be a terminated string. */
+	if (daedalus_bridge_welcome(br, file, &caps, hello->daemon_version, welcome))
 		return daedalus_reject(br, DAEDALUS_REJECT_STATE);
-	}
-	br->caps = caps;
-	br->hello_done = true;
-	/* Never 0: contexts use that for "unknown to any daemon". */
-	br->session = br->session + 1 ?: 1;
-	strscpy(br->daemon_version, hello->daemon_version, sizeof(br->daemon_version));
-	spin_unlock(&br->lock);
-
-	ret = daedalus_bridge_reply(br, file, welcome);
-	if (ret)
-		return ret;
-	dev_info(br->misc.this_device,
-		 "daemon %.*s (pid %d) connected: codecs %#x (stateless %#x), formats %#x, up to %ux%u\n",
-		 (int)sizeof(hello->daemon_version), hello->daemon_version,
-		 task_tgid_vnr(current), caps.codecs, caps.sl_codecs, caps.pixfmts,
-		 caps.max_width, caps.max_height);
+	dev_info_ratelimited(br->misc.this_device,
+			     "daemon %.*s (pid %d) connected: codecs %#x (stateless %#x), formats %#x, up to %ux%u\n",
+			     (int)sizeof(hello->daemon_version), hello->daemon_version,
+			     task_tgid_vnr(current), caps.codecs, caps.sl_codecs, caps.pixfmts,
+			     caps.max_width, caps.max_height);
 	return 0;
 }
 
@@ -293,14 +279,13 @@ static int daedalus_bridge_release(struct inode *inode, struct file *file)
 	br->owner = NULL;
 	br->hello_done = false;
 	br->ping_pending = false;
-	list_splice_init(&br->txq, &dropped);
-	br->txq_len = 0;
+	daedalus_bridge_take_all(br, &dropped);
 	spin_unlock(&br->lock);
 
 	wake_up_interruptible_all(&br->write_wq);
 	daedalus_bridge_msgs_free(&dropped);
 	if (was_connected) {
-		dev_info(br->misc.this_device, "daemon (pid %d) disconnected\n", pid);
+		dev_info_ratelimited(br->misc.this_device, "daemon (pid %d) disconnected\n", pid);
 		daedalus_ctx_daemon_lost(ddev, session);
 	}
 	return 0;

@@ -3,16 +3,58 @@
  * Decoding contexts by id. The daemon names a context in every reply; a
  * lookup takes a reference, so a handle closing meanwhile frees nothing
  * the reply is still looking at.
+ *
+ * Each context costs the daemon a thread or more and its buffers: one
+ * local user may open only so many, and all users together only so many
+ * more (both nodes count).
  */
+#include <linux/cred.h>
+#include <linux/moduleparam.h>
 #include <linux/slab.h>
 
 #include "daedalus.h"
 
+static unsigned int max_contexts = 64;
+module_param(max_contexts, uint, 0644);
+MODULE_PARM_DESC(max_contexts, "decoding contexts open at once, all users together (default 64)");
+
+static unsigned int max_contexts_per_user = 32;
+module_param(max_contexts_per_user, uint, 0644);
+MODULE_PARM_DESC(max_contexts_per_user, "decoding contexts one user may have open at once (default 32)");
+
+/* Called with the xarray locked: -EBUSY, logged, if one more would pass a limit. */
+static int daedalus_ctx_over_limit(struct daedalus_dev *ddev, kuid_t uid)
+{
+	unsigned int total_max = READ_ONCE(max_contexts);
+	unsigned int user_max = READ_ONCE(max_contexts_per_user);
+	unsigned int total = 0, user = 0;
+	struct daedalus_ctx *other;
+	unsigned long id;
+
+	xa_for_each(&ddev->ctxs, id, other) {
+		total++;
+		user += uid_eq(other->uid, uid);
+	}
+	if (total >= total_max) {
+		dev_warn_ratelimited(ddev->v4l2_dev.dev,
+				     "open refused: %u contexts are open (max_contexts)\n", total);
+		return -EBUSY;
+	}
+	if (user >= user_max) {
+		dev_warn_ratelimited(ddev->v4l2_dev.dev,
+				     "open refused: user %u has %u contexts open (max_contexts_per_user)\n",
+				     from_kuid_munged(&init_user_ns, uid), user);
+		return -EBUSY;
+	}
+	return 0;
+}
+
 /**
- * daedalus_ctx_register - give a new handle its id
- * @ctx: the handle, its ref already initialised
+ * daedalus_ctx_register - give a new handle its id, within the limits
+ * @ctx: the handle, its ref and uid already set
  *
- * Return: 0 or a negative errno.
+ * Return: 0, -EBUSY past max_contexts or max_contexts_per_user, or
+ * another negative errno.
  */
 int daedalus_ctx_register(struct daedalus_ctx *ctx)
 {
@@ -20,8 +62,10 @@ int daedalus_ctx_register(struct daedalus_ctx *ctx)
 	int ret;
 
 	xa_lock(&ddev->ctxs);
-	ret = __xa_alloc_cyclic(&ddev->ctxs, &ctx->id, ctx, XA_LIMIT(1, INT_MAX),
-				&ddev->ctx_next, GFP_KERNEL);
+	ret = daedalus_ctx_over_limit(ddev, ctx->uid);
+	if (!ret)
+		ret = __xa_alloc_cyclic(&ddev->ctxs, &ctx->id, ctx, XA_LIMIT(1, INT_MAX),
+					&ddev->ctx_next, GFP_KERNEL);
 	if (ret >= 0)
 		ddev->ctx_highest = max(ddev->ctx_highest, ctx->id);
 	xa_unlock(&ddev->ctxs);

@@ -36,16 +36,14 @@ static int daedalus_decoder_stop(struct daedalus_ctx *ctx)
 	unsigned long flags;
 	int ret;
 
-	ctl = daedalus_bridge_msg_new(DAEDALUS_MSG_DRAIN, sizeof(*ctl), ctx->id);
-	if (!ctl)
-		return -ENOMEM;
+	ctl = daedalus_bridge_ctl_new(DAEDALUS_MSG_DRAIN, ctx->id);
 	spin_lock_irqsave(&ctx->buf_lock, flags);
 	if (daedalus_drain_busy(ctx))
 		ret = -EBUSY;
 	else if (!daedalus_ctx_live(ctx))
 		ret = -EIO;
 	else
-		ret = daedalus_bridge_send(ctx->dev, ctx->session, ctl);
+		ret = daedalus_bridge_send(ctx, ctx->session, ctl);
 	if (!ret) {
 		daedalus_drain_begin(ctx);
 		daedalus_handover_touch(ctx);
@@ -53,8 +51,8 @@ static int daedalus_decoder_stop(struct daedalus_ctx *ctx)
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);
 	if (ret) {
 		daedalus_bridge_msg_free(ctl);
-		if (ret == -ENOSPC || ret == -ENOTCONN) {
-			daedalus_ctx_fail(ctx, "the daemon cannot take a drain");
+		if (ret != -EBUSY && ret != -EIO) {
+			daedalus_ctx_fail(ctx, daedalus_bridge_send_failed(ret));
 			ret = -EIO;
 		}
 	}

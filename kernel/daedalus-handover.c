@@ -26,9 +26,11 @@ static bool daedalus_tag_before(u32 a, u32 b)
  */
 void daedalus_handover_touch(struct daedalus_ctx *ctx)
 {
-	if (daedalus_job_timeout_ms && !ctx->closed)
-		mod_delayed_work(system_wq, &ctx->watchdog,
-				 msecs_to_jiffies(daedalus_job_timeout_ms));
+	/* Read once: the parameter may change under us, even to 0. */
+	unsigned int timeout_ms = READ_ONCE(daedalus_job_timeout_ms);
+
+	if (timeout_ms && !ctx->closed)
+		mod_delayed_work(system_wq, &ctx->watchdog, msecs_to_jiffies(timeout_ms));
 }
 
 static void daedalus_handover_fill(struct daedalus_ctx *ctx, struct daedalus_buf *buf, void *msg)
@@ -127,7 +129,7 @@ void daedalus_handover_kick(struct daedalus_ctx *ctx)
 			return;
 		}
 		daedalus_handover_fill(ctx, buf, msg);
-		ret = daedalus_bridge_send(ctx->dev, ctx->session, msg);
+		ret = daedalus_bridge_send(ctx, ctx->session, msg);
 		if (!ret) {
 			if (V4L2_TYPE_IS_OUTPUT(buf->vb.vb2_buf.type))
 				atomic64_inc(&ctx->dev->bridge.stats.jobs);
@@ -136,8 +138,7 @@ void daedalus_handover_kick(struct daedalus_ctx *ctx)
 		spin_unlock_irqrestore(&ctx->buf_lock, flags);
 		if (ret) {
 			daedalus_bridge_msg_free(msg);
-			daedalus_ctx_fail(ctx, ret == -ENOSPC ? DAEDALUS_WHY_NOT_READING
-						 : DAEDALUS_WHY_GONE);
+			daedalus_ctx_fail(ctx, daedalus_bridge_send_failed(ret));
 			return;
 		}
 	}
@@ -296,8 +297,9 @@ void daedalus_handover_watchdog(struct work_struct *work)
 	if (!stuck)
 		return;
 	atomic64_inc(&ctx->dev->bridge.stats.timeouts);
-	v4l2_warn(&ctx->dev->v4l2_dev, "context %u: the daemon did not answer within %u ms\n",
-		  ctx->id, daedalus_job_timeout_ms);
+	dev_warn_ratelimited(ctx->dev->v4l2_dev.dev,
+			     "context %u: the daemon did not answer in time (job_timeout_ms)\n",
+			     ctx->id);
 	daedalus_ctx_fail(ctx, "decode job timed out");
 	daedalus_ctx_tell(ctx, DAEDALUS_MSG_STOP, DAEDALUS_QUEUE_OUTPUT);
 }

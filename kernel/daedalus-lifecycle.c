@@ -71,7 +71,8 @@ void daedalus_ctx_fail(struct daedalus_ctx *ctx, const char *why)
 		vb2_queue_error(&ctx->out_q);
 	vb2_queue_error(&ctx->cap_q);
 	if (!was_failed)
-		v4l2_warn(&ctx->dev->v4l2_dev, "context %u failed: %s\n", ctx->id, why);
+		dev_warn_ratelimited(ctx->dev->v4l2_dev.dev, "context %u failed: %s\n",
+				     ctx->id, why);
 }
 
 /**
@@ -87,18 +88,15 @@ void daedalus_ctx_tell(struct daedalus_ctx *ctx, u16 type, u32 queue)
 	u32 session;
 	int ret;
 
-	ctl = daedalus_bridge_msg_new(type, sizeof(*ctl), ctx->id);
-	if (!ctl)
-		return;	/* the daemon's replies will be stale; nothing hangs */
+	ctl = daedalus_bridge_ctl_new(type, ctx->id);
 	ctl->queue = cpu_to_le32(queue);
 	spin_lock_irqsave(&ctx->buf_lock, flags);
 	session = ctx->session;
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);
-	ret = session ? daedalus_bridge_send(ctx->dev, session, ctl) : -ENOTCONN;
+	/* Refused only when that daemon is gone: it has nothing to forget then. */
+	ret = session ? daedalus_bridge_send(ctx, session, ctl) : -ENOTCONN;
 	if (ret)
 		daedalus_bridge_msg_free(ctl);
-	if (ret == -ENOSPC)
-		daedalus_ctx_fail(ctx, DAEDALUS_WHY_NOT_READING);
 }
 
 /**
@@ -141,7 +139,7 @@ int daedalus_ctx_start(struct daedalus_ctx *ctx)
 		start->flags = cpu_to_le32(DAEDALUS_START_NEW_STREAM);
 
 	spin_lock_irqsave(&ctx->buf_lock, flags);
-	ret = daedalus_bridge_send(ctx->dev, session, start);
+	ret = daedalus_bridge_send(ctx, session, start);
 	if (!ret) {
 		/* A daemon that never saw this context starts afresh too. */
 		if (ctx->session != session || new_stream) {

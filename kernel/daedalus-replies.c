@@ -143,12 +143,11 @@ static int daedalus_rx_stream_info(struct daedalus_ctx *ctx, u32 session,
 	unsigned long flags;
 	int ret = 1;
 
-	stop = daedalus_bridge_msg_new(DAEDALUS_MSG_STOP, sizeof(*stop), ctx->id);
-	if (stop)
-		stop->queue = cpu_to_le32(DAEDALUS_QUEUE_CAPTURE);
+	stop = daedalus_bridge_ctl_new(DAEDALUS_MSG_STOP, ctx->id);
+	stop->queue = cpu_to_le32(DAEDALUS_QUEUE_CAPTURE);
 	spin_lock_irqsave(&ctx->buf_lock, flags);
 	if (ctx->session == session && daedalus_ctx_live(ctx)) {
-		ret = stop ? daedalus_bridge_send(ctx->dev, session, stop) : -ENOMEM;
+		ret = daedalus_bridge_send(ctx, session, stop);
 		if (!ret) {
 			stop = NULL;
 			daedalus_handover_recall_frames(ctx);
@@ -160,8 +159,7 @@ static int daedalus_rx_stream_info(struct daedalus_ctx *ctx, u32 session,
 	if (stop)
 		daedalus_bridge_msg_free(stop);
 	if (ret < 0) {
-		daedalus_ctx_fail(ctx, ret == -ENOSPC ? DAEDALUS_WHY_NOT_READING
-					 : "the daemon cannot be told of a stream");
+		daedalus_ctx_fail(ctx, daedalus_bridge_send_failed(ret));
 		return 0;
 	}
 	if (ret)
@@ -177,8 +175,10 @@ static int daedalus_rx_error(struct daedalus_ctx *ctx, u32 session,
 
 	if (!daedalus_ctx_live_for(ctx, session))
 		return 1;
-	v4l2_warn(&ctx->dev->v4l2_dev, "context %u: the daemon cannot decode: %s (code %u)\n",
-		  ctx->id, err->text, code);
+	/* Any client can send a bad stream as often as it likes. */
+	dev_warn_ratelimited(ctx->dev->v4l2_dev.dev,
+			     "context %u: the daemon cannot decode: %s (code %u)\n",
+			     ctx->id, err->text, code);
 	daedalus_ctx_fail(ctx, "decoding error");
 	return 0;
 }

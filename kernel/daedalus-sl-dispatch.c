@@ -127,7 +127,7 @@ static struct daedalus_buf *daedalus_sl_next(struct daedalus_ctx *ctx, struct da
 /* Sends @msg; on failure the context fails and the caller stops. */
 static int daedalus_sl_send(struct daedalus_ctx *ctx, void *msg)
 {
-	int ret = daedalus_bridge_send(ctx->dev, ctx->session, msg);
+	int ret = daedalus_bridge_send(ctx, ctx->session, msg);
 
 	if (!ret)
 		daedalus_handover_touch(ctx);
@@ -136,7 +136,7 @@ static int daedalus_sl_send(struct daedalus_ctx *ctx, void *msg)
 
 static void daedalus_sl_send_failed(struct daedalus_ctx *ctx, int ret)
 {
-	daedalus_ctx_fail(ctx, ret == -ENOSPC ? DAEDALUS_WHY_NOT_READING : DAEDALUS_WHY_GONE);
+	daedalus_ctx_fail(ctx, daedalus_bridge_send_failed(ret));
 }
 
 /**

@@ -5,6 +5,7 @@
  * (Documentation/userspace-api/media/v4l/dev-decoder.rst). The stateless
  * node (daedalus-sl-video.c) shares what does not differ.
  */
+#include <linux/cred.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
 #include <media/v4l2-event.h>
@@ -134,6 +135,7 @@ int daedalus_ctx_open(struct file *file, bool stateless)
 	if (!ctx)
 		return -ENOMEM;
 	ctx->dev = ddev;
+	ctx->uid = current_uid();
 	ctx->stateless = stateless;
 	kref_init(&ctx->ref);
 	mutex_init(&ctx->lock);

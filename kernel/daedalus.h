@@ -16,6 +16,7 @@
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <linux/kref.h>
+#include <linux/uidgid.h>
 #include <media/media-device.h>
 #include <media/v4l2-ctrls.h>
 #include <media/v4l2-device.h>
@@ -47,11 +48,13 @@
 
 /*
  * Messages waiting for the daemon to read them: replies to its own
- * messages wait for the queue to drop below DAEDALUS_TXQ_MAX; the kernel's
- * own (jobs, frame buffers, controls) fail beyond DAEDALUS_TXQ_HARD_MAX,
- * a bound the per-context buffer limits keep well clear of.
+ * messages wait for the queue to drop below DAEDALUS_TXQ_MAX; one
+ * context's own (jobs, frame buffers, controls) fail beyond its share,
+ * DAEDALUS_TXQ_CTX_MAX, far above what its buffers need (a job and a frame
+ * buffer each, a few controls); all of them beyond DAEDALUS_TXQ_HARD_MAX.
  */
 #define DAEDALUS_TXQ_MAX	256
+#define DAEDALUS_TXQ_CTX_MAX	256
 #define DAEDALUS_TXQ_HARD_MAX	8192
 
 /**
@@ -317,6 +320,7 @@ struct daedalus_ctx {
 	struct v4l2_fh fh;
 	struct daedalus_dev *dev;
 	u32 id;
+	kuid_t uid;	/* who opened it, for max_contexts_per_user */
 	bool stateless;
 	struct kref ref;
 	struct mutex lock;	/* ioctls of this handle, and vb2's queue lock */
@@ -361,6 +365,7 @@ struct daedalus_ctx {
 	bool sl_holding;
 	u32 sl_held_tag;
 	u64 sl_held_ts;
+	unsigned int txq_queued;	/* its messages in the bridge's queue, under its lock */
 };
 
 /**
@@ -620,8 +625,7 @@ void daedalus_ctx_for_each(struct daedalus_dev *ddev,
 			   void (*fn)(struct daedalus_ctx *ctx, void *arg), void *arg);
 
 /* daedalus-lifecycle.c */
-/* Why a context failed, for the log: messages could not be queued for the daemon. */
-#define DAEDALUS_WHY_NOT_READING	"the daemon is not reading its messages"
+/* Why a context failed, for the log: the daemon left. */
 #define DAEDALUS_WHY_GONE		"the daemon went away"
 bool daedalus_ctx_live_for(struct daedalus_ctx *ctx, u32 session);
 void daedalus_ctx_fail(struct daedalus_ctx *ctx, const char *why);
@@ -678,11 +682,17 @@ void daedalus_bridge_unregister(struct daedalus_dev *ddev);
 
 /* daedalus-bridge-queue.c */
 void *daedalus_bridge_msg_new(u16 type, u32 len, u32 ctx_id);
+struct daedalus_msg_ctl *daedalus_bridge_ctl_new(u16 type, u32 ctx_id);
 void daedalus_bridge_msg_free(void *msg);
+void daedalus_bridge_take_all(struct daedalus_bridge *br, struct list_head *list);
 void daedalus_bridge_msgs_free(struct list_head *list);
 u32 daedalus_bridge_session(struct daedalus_dev *ddev);
-int daedalus_bridge_send(struct daedalus_dev *ddev, u32 session, void *msg);
+int daedalus_bridge_send(struct daedalus_ctx *ctx, u32 session, void *msg);
+const char *daedalus_bridge_send_failed(int ret);
 int daedalus_bridge_reply(struct daedalus_bridge *br, struct file *file, void *msg);
+int daedalus_bridge_welcome(struct daedalus_bridge *br, struct file *file,
+			    const struct daedalus_caps *caps, const char *version,
+			    void *welcome);
 ssize_t daedalus_bridge_read_msg(struct daedalus_bridge *br, struct file *file,
 				 char __user *buf, size_t count);
 __poll_t daedalus_bridge_queue_poll(struct daedalus_bridge *br);

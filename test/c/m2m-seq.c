@@ -470,6 +470,35 @@ static int stream(struct queue *q, bool on)
 	return 0;
 }
 
+/*
+ * A client storming the daemon's queue: @rounds of STREAMOFF and STREAMON
+ * on CAPTURE, its buffers queued again each time (each round asks the
+ * kernel for a STOP and hands the buffers over anew). Counts the rounds
+ * that failed, and names the first error.
+ */
+static void storm(unsigned int rounds)
+{
+	int type = (int)s.cap.type;
+	unsigned int failed = 0;
+	int first = 0;
+
+	for (unsigned int r = 0; r < rounds; r++) {
+		int err = xioctl(VIDIOC_STREAMOFF, &type);
+
+		for (unsigned int i = 0; i < s.cap.n; i++)
+			unqueued(&s.cap, i);
+		if (!err)
+			err = xioctl(VIDIOC_STREAMON, &type);
+		for (unsigned int i = 0; !err && i < s.cap.n; i++)
+			err = qbuf(&s.cap, i, 0, 0);
+		if (err) {
+			failed++;
+			first = first ? first : err;
+		}
+	}
+	say("storm %u failed %u first %s", rounds, failed, first ? errname(first) : "none");
+}
+
 /* The visible picture, packed without padding, as FFmpeg's nv12. */
 static void frame_md5(const uint8_t *p, char out[33])
 {
@@ -1125,6 +1154,8 @@ static void step(const char *arg)
 		wait_last();
 	} else if (!strcmp(name, "last-done")) {
 		wait_last_done();
+	} else if (!strcmp(name, "storm")) {
+		storm(a);
 	} else if (!strcmp(name, "settle")) {
 		settle(a);
 	} else if (!strcmp(name, "query-out") || !strcmp(name, "query-cap")) {
