@@ -6,6 +6,7 @@
  * offset space, split at DAEDALUS_CAP_MMAP_BASE.
  */
 #include <linux/list.h>
+#include <linux/moduleparam.h>
 #include <media/videobuf2-vmalloc.h>
 #if IS_ENABLED(CONFIG_VIDEOBUF2_DMA_CONTIG)
 #include <media/videobuf2-dma-contig.h>
@@ -15,6 +16,49 @@
 #endif
 
 #include "daedalus.h"
+
+/*
+ * What one handle's buffers of its own (MMAP; a client's dmabufs are its
+ * own business) may take, both queues together: enough for 4K 10-bit with
+ * a full DPB. Whatever the parameter says, each queue also stays within
+ * its share of the mmap offset space, which on 6.1 vb2 fills with the
+ * running sum of the buffers' sizes: OUTPUT below DAEDALUS_CAP_MMAP_BASE,
+ * CAPTURE above it and below the 4 GiB a 32-bit offset reaches.
+ */
+static unsigned int max_buffer_mib = 2048;
+module_param(max_buffer_mib, uint, 0644);
+MODULE_PARM_DESC(max_buffer_mib, "MiB of buffers one handle may allocate, both queues together (default 2048)");
+
+static const u64 daedalus_queue_room[] = {
+	[DAEDALUS_QUEUE_OUTPUT] = DAEDALUS_CAP_MMAP_BASE,
+	[DAEDALUS_QUEUE_CAPTURE] = SZ_4G - DAEDALUS_CAP_MMAP_BASE,
+};
+
+static unsigned int daedalus_queue_id(const struct vb2_queue *vq)
+{
+	return V4L2_TYPE_IS_OUTPUT(vq->type) ? DAEDALUS_QUEUE_OUTPUT : DAEDALUS_QUEUE_CAPTURE;
+}
+
+/*
+ * How many buffers of @bytes each @vq may allocate now, at most @wanted:
+ * fewer when a limit is near (logged), 0 when not even one fits.
+ */
+static unsigned int daedalus_queue_fit(struct vb2_queue *vq, unsigned int wanted, u64 bytes)
+{
+	struct daedalus_ctx *ctx = vb2_get_drv_priv(vq);
+	unsigned int q = daedalus_queue_id(vq);
+	u64 limit = (u64)READ_ONCE(max_buffer_mib) * SZ_1M;
+	u64 held = ctx->buf_bytes[DAEDALUS_QUEUE_OUTPUT] + ctx->buf_bytes[DAEDALUS_QUEUE_CAPTURE];
+	u64 room = min(limit - min(limit, held), daedalus_queue_room[q] - ctx->buf_bytes[q]);
+	u64 fits = div64_u64(room, bytes);
+
+	if (vq->memory != VB2_MEMORY_MMAP || fits >= wanted)
+		return wanted;
+	dev_warn_ratelimited(ctx->dev->v4l2_dev.dev,
+			     "context %u: %u of %u buffers of %llu bytes fit (max_buffer_mib %llu MiB held)\n",
+			     ctx->id, (unsigned int)fits, wanted, bytes, held >> 20);
+	return fits;
+}
 
 static const struct v4l2_pix_format_mplane *daedalus_queue_fmt(struct vb2_queue *vq)
 {
@@ -35,6 +79,7 @@ static int daedalus_queue_setup(struct vb2_queue *vq, unsigned int *nbuffers,
 				struct device *alloc_devs[])
 {
 	const struct v4l2_pix_format_mplane *pix = daedalus_queue_fmt(vq);
+	u64 bytes = 0;
 	unsigned int i;
 
 	/* CREATE_BUFS: the client's sizes must hold the current format. */
@@ -44,12 +89,29 @@ static int daedalus_queue_setup(struct vb2_queue *vq, unsigned int *nbuffers,
 		for (i = 0; i < pix->num_planes; i++)
 			if (sizes[i] < pix->plane_fmt[i].sizeimage)
 				return -EINVAL;
-		return 0;
+	} else {
+		*nplanes = pix->num_planes;
+		for (i = 0; i < pix->num_planes; i++)
+			sizes[i] = pix->plane_fmt[i].sizeimage;
 	}
+	for (i = 0; i < *nplanes; i++)
+		bytes += PAGE_ALIGN(sizes[i]);
+	*nbuffers = daedalus_queue_fit(vq, *nbuffers, bytes);
+	return *nbuffers ? 0 : -ENOMEM;
+}
 
-	*nplanes = pix->num_planes;
-	for (i = 0; i < pix->num_planes; i++)
-		sizes[i] = pix->plane_fmt[i].sizeimage;
+/* An MMAP buffer's memory is allocated: it counts against max_buffer_mib. */
+static int daedalus_buf_init(struct vb2_buffer *vb)
+{
+	struct daedalus_ctx *ctx = vb2_get_drv_priv(vb->vb2_queue);
+	struct daedalus_buf *buf = to_daedalus_buf(to_vb2_v4l2_buffer(vb));
+	unsigned int i;
+
+	if (vb->memory != VB2_MEMORY_MMAP)
+		return 0;
+	for (i = 0; i < vb->num_planes; i++)
+		buf->charged += PAGE_ALIGN(vb2_plane_size(vb, i));
+	ctx->buf_bytes[daedalus_queue_id(vb->vb2_queue)] += buf->charged;
 	return 0;
 }
 
@@ -109,7 +171,12 @@ static void daedalus_buf_queue(struct vb2_buffer *vb)
 /* The buffer's memory is freed: so is what it kept for the daemon. */
 static void daedalus_buf_cleanup(struct vb2_buffer *vb)
 {
-	daedalus_sl_buf_release(to_daedalus_buf(to_vb2_v4l2_buffer(vb)));
+	struct daedalus_ctx *ctx = vb2_get_drv_priv(vb->vb2_queue);
+	struct daedalus_buf *buf = to_daedalus_buf(to_vb2_v4l2_buffer(vb));
+
+	ctx->buf_bytes[daedalus_queue_id(vb->vb2_queue)] -= buf->charged;
+	buf->charged = 0;
+	daedalus_sl_buf_release(buf);
 }
 
 static int daedalus_start_streaming(struct vb2_queue *vq, unsigned int count)
@@ -133,6 +200,7 @@ static const struct vb2_ops daedalus_qops = {
 	 * that hold them (the daemon picks those, and a FRAME reply is checked
 	 * against the plane size).
 	 */
+	.buf_init = daedalus_buf_init,
 	.buf_queue = daedalus_buf_queue,
 	.buf_cleanup = daedalus_buf_cleanup,
 	.buf_request_complete = daedalus_sl_buf_request_complete,
@@ -185,6 +253,8 @@ static int daedalus_queue_init_one(struct daedalus_ctx *ctx, struct vb2_queue *q
 	 * the client's answer, not a reason for a kernel warning.
 	 */
 	q->gfp_flags = __GFP_NOWARN;
+	/* Charged to the caller's memory cgroup where the allocator lets it (dma-sg). */
+	q->gfp_flags |= __GFP_ACCOUNT;
 	/* dev-stateless-decoder.rst: every bitstream buffer comes in a request. */
 	if (ctx->stateless && V4L2_TYPE_IS_OUTPUT(type)) {
 		q->supports_requests = true;

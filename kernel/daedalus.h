@@ -366,6 +366,7 @@ struct daedalus_ctx {
 	u32 sl_held_tag;
 	u64 sl_held_ts;
 	unsigned int txq_queued;	/* its messages in the bridge's queue, under its lock */
+	u64 buf_bytes[2];	/* its MMAP buffers' memory, per DAEDALUS_QUEUE_* (under @lock) */
 };
 
 /**
@@ -384,6 +385,7 @@ struct daedalus_ctx {
  * @sl_hold: that job went with DAEDALUS_SL_HOLD: its picture goes on
  * @sl_bad_ref: a stateless CAPTURE buffer's picture names a reference no
  *	frame buffer carries (daedalus-sl-refs.c): it completes with ERROR
+ * @charged: bytes of its memory counted in its handle's buf_bytes
  */
 struct daedalus_buf {
 	struct vb2_v4l2_buffer vb;
@@ -396,6 +398,7 @@ struct daedalus_buf {
 	u32 pair_tag;
 	bool sl_hold;
 	bool sl_bad_ref;
+	u64 charged;
 };
 
 /**

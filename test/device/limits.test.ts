@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // What one local user may take (issue 15, point 3): decoding contexts per
-// user and in all, both nodes counted together. Past a limit, open() fails
-// with EBUSY and the kernel says which limit, rate-limited. The limits are
-// module parameters, writable at run time; the test lowers them and puts
-// them back.
+// user and in all, both nodes counted together (past a limit open() fails
+// with EBUSY), and the memory of one handle's buffers (past it REQBUFS
+// gives fewer buffers, or ENOMEM when not one fits). The kernel says
+// which limit, rate-limited. The limits are module parameters, writable
+// at run time; the test lowers them and puts them back.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { findNodes } from "../../src/status/read";
 import { UAPI } from "../../src/protocol/uapi";
 import * as sys from "../../src/shim/sys";
+import { seekClip } from "../helpers/decode-clips";
 import { inVm, MODULE, nodes, run } from "./helpers";
+import { seq } from "./m2m-seq";
 
 const PARAMS = `/sys/module/${MODULE}/parameters`;
 const param = (name: string) => readFileSync(`${PARAMS}/${name}`, "utf8").trim();
@@ -44,7 +47,7 @@ describe.skipIf(!inVm)("limits on what one user may take", () => {
   const modes = new Map<string, number>();
 
   beforeAll(() => {
-    for (const p of ["max_contexts", "max_contexts_per_user"]) saved[p] = param(p);
+    for (const p of ["max_contexts", "max_contexts_per_user", "max_buffer_mib"]) saved[p] = param(p);
     video = nodes().video;
     slVideo = findNodes(undefined, UAPI.SL_CARD_NAME).video ?? "";
     // The guest has no udev: the nodes are root's alone until opened to all.
@@ -62,6 +65,7 @@ describe.skipIf(!inVm)("limits on what one user may take", () => {
   test("the defaults leave room for a desktop's worth of clients", () => {
     expect(Number(saved.max_contexts)).toBe(64);
     expect(Number(saved.max_contexts_per_user)).toBe(32);
+    expect(Number(saved.max_buffer_mib)).toBe(2048);
   });
 
   test("past max_contexts_per_user an open fails with EBUSY, on either node, and the log names the limit", () => {
@@ -93,5 +97,22 @@ describe.skipIf(!inVm)("limits on what one user may take", () => {
     sys.close(held.pop() as number);
     held.push(sys.open(video));
     expect(held).toHaveLength(2);
+  });
+
+  test("past max_buffer_mib REQBUFS gives the buffers that fit, then ENOMEM; the log names the limit", () => {
+    for (const fd of held.splice(0)) sys.close(fd);
+    setParam("max_contexts", 64);
+    run(["dmesg", "-C"]);
+    // m2m-seq's fmt-out asks for 512 KiB, the node's least is 1 MiB: 8 fill 8 MiB.
+    setParam("max_buffer_mib", 8);
+    const t = seq(seekClip(), ["fmt-out", "reqbufs-out:32", "reqbufs-cap:4"]);
+    expect(t.result("reqbufs-out")).toBe("8");
+    // The frame buffers count against the same handle: none fits now.
+    expect(t.result("reqbufs-cap")).toBe("ENOMEM");
+    expect(run(["dmesg"]).out).toMatch(/context \d+: 8 of 32 buffers of 1048576 bytes fit \(max_buffer_mib/);
+    setParam("max_buffer_mib", saved.max_buffer_mib ?? "2048");
+    const roomy = seq(seekClip(), ["fmt-out", "reqbufs-out:32", "reqbufs-cap:4"]);
+    expect(roomy.result("reqbufs-out")).toBe("32");
+    expect(roomy.result("reqbufs-cap")).toBe("4");
   });
 });
