@@ -4,9 +4,12 @@
  * lookup takes a reference, so a handle closing meanwhile frees nothing
  * the reply is still looking at.
  *
- * Each context costs the daemon a thread or more and its buffers: one
- * local user may open only so many, and all users together only so many
- * more (both nodes count).
+ * A context costs the daemon a thread or more and its buffers: one local
+ * user may have only so many that hold buffers, and all users together
+ * only so many more (both nodes count). Opening a handle costs next to
+ * nothing and stays unlimited, as V4L2 clients expect (v4l2-compliance
+ * opens a node a hundred times): a handle counts from its first buffers
+ * to its close.
  */
 #include <linux/cred.h>
 #include <linux/moduleparam.h>
@@ -16,45 +19,61 @@
 
 static unsigned int max_contexts = 64;
 module_param(max_contexts, uint, 0644);
-MODULE_PARM_DESC(max_contexts, "decoding contexts open at once, all users together (default 64)");
+MODULE_PARM_DESC(max_contexts, "handles with buffers at once, all users together (default 64)");
 
 static unsigned int max_contexts_per_user = 32;
 module_param(max_contexts_per_user, uint, 0644);
-MODULE_PARM_DESC(max_contexts_per_user, "decoding contexts one user may have open at once (default 32)");
+MODULE_PARM_DESC(max_contexts_per_user, "handles with buffers one user may have at once (default 32)");
 
-/* Called with the xarray locked: -EBUSY, logged, if one more would pass a limit. */
-static int daedalus_ctx_over_limit(struct daedalus_dev *ddev, kuid_t uid)
+/**
+ * daedalus_ctx_claim - a handle allocates buffers: it counts from now on
+ * @ctx: the handle, its lock held
+ *
+ * Return: 0, or -EBUSY (logged, rate-limited) if it would pass
+ * max_contexts or max_contexts_per_user.
+ */
+int daedalus_ctx_claim(struct daedalus_ctx *ctx)
 {
+	struct daedalus_dev *ddev = ctx->dev;
 	unsigned int total_max = READ_ONCE(max_contexts);
 	unsigned int user_max = READ_ONCE(max_contexts_per_user);
 	unsigned int total = 0, user = 0;
 	struct daedalus_ctx *other;
 	unsigned long id;
+	int ret = 0;
 
+	xa_lock(&ddev->ctxs);
+	if (ctx->counted)
+		goto out;
 	xa_for_each(&ddev->ctxs, id, other) {
+		if (!other->counted)
+			continue;
 		total++;
-		user += uid_eq(other->uid, uid);
+		user += uid_eq(other->uid, ctx->uid);
 	}
 	if (total >= total_max) {
 		dev_warn_ratelimited(ddev->v4l2_dev.dev,
-				     "open refused: %u contexts are open (max_contexts)\n", total);
-		return -EBUSY;
-	}
-	if (user >= user_max) {
+				     "buffers refused: %u handles hold buffers (max_contexts)\n",
+				     total);
+		ret = -EBUSY;
+	} else if (user >= user_max) {
 		dev_warn_ratelimited(ddev->v4l2_dev.dev,
-				     "open refused: user %u has %u contexts open (max_contexts_per_user)\n",
-				     from_kuid_munged(&init_user_ns, uid), user);
-		return -EBUSY;
+				     "buffers refused: user %u has %u handles with buffers (max_contexts_per_user)\n",
+				     from_kuid_munged(&init_user_ns, ctx->uid), user);
+		ret = -EBUSY;
+	} else {
+		ctx->counted = true;
 	}
-	return 0;
+out:
+	xa_unlock(&ddev->ctxs);
+	return ret;
 }
 
 /**
- * daedalus_ctx_register - give a new handle its id, within the limits
- * @ctx: the handle, its ref and uid already set
+ * daedalus_ctx_register - give a new handle its id
+ * @ctx: the handle, its ref already initialised
  *
- * Return: 0, -EBUSY past max_contexts or max_contexts_per_user, or
- * another negative errno.
+ * Return: 0 or a negative errno.
  */
 int daedalus_ctx_register(struct daedalus_ctx *ctx)
 {
@@ -62,10 +81,8 @@ int daedalus_ctx_register(struct daedalus_ctx *ctx)
 	int ret;
 
 	xa_lock(&ddev->ctxs);
-	ret = daedalus_ctx_over_limit(ddev, ctx->uid);
-	if (!ret)
-		ret = __xa_alloc_cyclic(&ddev->ctxs, &ctx->id, ctx, XA_LIMIT(1, INT_MAX),
-					&ddev->ctx_next, GFP_KERNEL);
+	ret = __xa_alloc_cyclic(&ddev->ctxs, &ctx->id, ctx, XA_LIMIT(1, INT_MAX),
+				&ddev->ctx_next, GFP_KERNEL);
 	if (ret >= 0)
 		ddev->ctx_highest = max(ddev->ctx_highest, ctx->id);
 	xa_unlock(&ddev->ctxs);

@@ -81,6 +81,11 @@ static int daedalus_queue_setup(struct vb2_queue *vq, unsigned int *nbuffers,
 	const struct v4l2_pix_format_mplane *pix = daedalus_queue_fmt(vq);
 	u64 bytes = 0;
 	unsigned int i;
+	int ret;
+
+	ret = daedalus_ctx_claim(vb2_get_drv_priv(vq));
+	if (ret)
+		return ret;
 
 	/* CREATE_BUFS: the client's sizes must hold the current format. */
 	if (*nplanes) {

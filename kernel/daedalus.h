@@ -321,6 +321,7 @@ struct daedalus_ctx {
 	struct daedalus_dev *dev;
 	u32 id;
 	kuid_t uid;	/* who opened it, for max_contexts_per_user */
+	bool counted;	/* holds buffers: counts against the limits (xarray lock) */
 	bool stateless;
 	struct kref ref;
 	struct mutex lock;	/* ioctls of this handle, and vb2's queue lock */
@@ -621,6 +622,7 @@ bool daedalus_change_last_dequeued(struct daedalus_ctx *ctx);
 
 /* daedalus-context.c */
 int daedalus_ctx_register(struct daedalus_ctx *ctx);
+int daedalus_ctx_claim(struct daedalus_ctx *ctx);
 void daedalus_ctx_unregister(struct daedalus_ctx *ctx);
 struct daedalus_ctx *daedalus_ctx_get(struct daedalus_dev *ddev, u32 id, bool *stale);
 void daedalus_ctx_put(struct daedalus_ctx *ctx);

@@ -377,9 +377,16 @@ static enum delivery deliver_one(struct dd_decoder *d, uint32_t gen, AVFrame *f,
 		if (m)
 			break;
 		/* Taken back by the kernel meanwhile (-ESTALE): try the next one. */
-		if (err != -ESTALE)
-			fprintf(stderr, "daedalus: context %u: cannot map frame buffer %u: %s\n",
-				d->ctx_id, cb.index, strerror(-err));
+		if (err == -ESTALE)
+			continue;
+		/*
+		 * One that cannot be mapped goes back to the client at once,
+		 * flagged ERROR, rather than sit here until the kernel's
+		 * watchdog fails the context; the picture takes the next one.
+		 */
+		fprintf(stderr, "daedalus: context %u: cannot map frame buffer %u: %s\n",
+			d->ctx_id, cb.index, strerror(-err));
+		send_frame(d, &cb, 0, DAEDALUS_FRAME_ERROR, 0);
 	}
 	dd_bufmap_sync(m, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
 	used = dd_convert_frame(&d->convert, f, m->addr, m->size, cb.pixfmt, cb.bytesperline,

@@ -93,11 +93,12 @@ vm_pi5_dtb() {
 }
 
 # Prints each distinct line of kernel logs $@ that reports a problem: a
-# warning, bug, oops, sanitizer, lockdep, hung-task or kmemleak report.
+# warning, bug, oops, sanitizer, lockdep or hung-task report. (kmemleak's
+# reports are judged by vm_media_leaks: its log line counts every leak.)
 vm_kernel_problems() {
 	local splat='WARNING:|BUG:|kernel BUG at|Oops|Kernel panic|KASAN|UBSAN|possible circular locking|'
 	splat+='inconsistent lock state|suspicious RCU|blocked for more than|'
-	splat+='general protection fault|new suspected memory leak|Call Trace'
+	splat+='general protection fault|Call Trace'
 	# From the harness's first line on where it got that far: a report
 	# before it is the kernel's own boot, with no module loaded (the debug
 	# kernel's KASAN once caught an early interrupt under TCG there).
@@ -110,4 +111,16 @@ vm_kernel_problems() {
 			cat "$f"
 		fi
 	done | grep -E "$splat" | sed 's/^\[ *[0-9.]*\] //' | awk '!seen[$0]++' || true
+}
+
+# Prints the objects of kmemleak report $1 whose allocation backtrace passes
+# through the module, videobuf2, V4L2 or the media controller; a frame
+# without a symbol is an unloaded module's (the scan runs after rmmod).
+vm_media_leaks() {
+	awk '
+		/^unreferenced object/ { if (ours) printf "%s", obj; obj = ""; ours = 0 }
+		{ obj = obj $0 "\n" }
+		/daedalus|vb2_|videobuf2|v4l2_|video_|media_|^ +(\[<[0-9a-f]+>\] )?0x[0-9a-f]+$/ { ours = 1 }
+		END { if (ours) printf "%s", obj }
+	' "$1"
 }

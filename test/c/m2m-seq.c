@@ -1209,7 +1209,8 @@ int main(int argc, char **argv)
 	s.fd = open(argv[2], O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (s.fd < 0)
 		die(2, "cannot open the device");
-	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
+	/* A stateless node has no decoder events: M2M_SEQ_NO_EVENTS=1 for one. */
+	for (size_t i = 0; !getenv("M2M_SEQ_NO_EVENTS") && i < sizeof(events) / sizeof(events[0]); i++) {
 		struct v4l2_event_subscription sub = { .type = events[i] };
 
 		if (xioctl(VIDIOC_SUBSCRIBE_EVENT, &sub))

@@ -36,6 +36,7 @@ import {
   liveContexts,
   mapsNode,
   nodes,
+  run,
   seededRandom,
   startDaemon,
   waitFor,
@@ -156,6 +157,7 @@ describe.skipIf(!inVm)("the daemon dies mid-stream", () => {
       Bun.spawnSync(["gst-inspect-1.0", "v4l2h264dec"], { stdout: "ignore", stderr: "ignore" });
       const rnd = seededRandom(0xdea7).below;
       const worst: number[] = [];
+      const codes: string[] = [];
       let kinds = 0;
       for (let round = 0; round < ROUNDS; round++) {
         if (!connected()) await startDaemon();
@@ -164,6 +166,7 @@ describe.skipIf(!inVm)("the daemon dies mid-stream", () => {
         const cs = await streaming(round);
         kinds = cs.length;
         await Bun.sleep(rnd(1500));
+        run(["dmesg", "-C"]);
         const killed = Date.now();
         process.kill(daemonPid(), "SIGKILL");
         const took = await exits(cs, killed, EXIT_WITHIN_MS);
@@ -171,6 +174,13 @@ describe.skipIf(!inVm)("the daemon dies mid-stream", () => {
         for (const [i, { name }] of cs.entries()) {
           expect(`${name}: ${(took[i] ?? 0) <= EXIT_WITHIN_MS ? "in time" : `${took[i]} ms`}`).toBe(`${name}: in time`);
         }
+        // They exited because their contexts failed (EIO from then on), not
+        // because their streams ended: each context says so in the log.
+        const failedLines = run(["dmesg"]).out.match(/context \d+ failed: the daemon went away/g) ?? [];
+        expect(failedLines.length).toBeGreaterThanOrEqual(cs.length);
+        // And each that reports errors said so (v4l2-ctl ends 0 whatever its stream did).
+        for (const c of cs.filter((x) => x.name !== "v4l2-ctl")) expect(`${c.name} ${c.proc.exitCode}`).not.toBe(`${c.name} 0`);
+        codes.push(cs.map((c) => `${c.name} ${c.proc.exitCode}`).join(", "));
         await waitFor("every context to be freed", () => liveContexts() === 0, 5000);
         // The restarted daemon serves a new stream at once.
         await startDaemon();
@@ -179,6 +189,7 @@ describe.skipIf(!inVm)("the daemon dies mid-stream", () => {
         }
       }
       console.log(`daemon kills: ${ROUNDS} rounds, ${kinds} clients each; slowest client exit per round (ms): ${worst.join(" ")}`);
+      console.log(`exit statuses per round: ${codes.join("; ")}`);
     },
     ROUNDS * 120_000,
   );

@@ -50,7 +50,6 @@ describe.skipIf(!inVm)("daedalusd decode", () => {
       expect(r.damaged).toBe(0);
       expect(r.frames.map((f) => f.md5)).toEqual(reference(clip, r.ffmpeg_pix_fmt));
       expect(r.frames[0]?.keyframe).toBe(true);
-      expect(r.fps).toBeGreaterThan(0);
     }, 300_000);
   }
 

@@ -523,7 +523,10 @@ struct daedalus_sl_ctrls {
  * @queue: DAEDALUS_QUEUE_*
  * @index: the buffer's index
  * @tag: the tag it was handed over with; it must still be with the daemon
- * @fd: returned: a new O_CLOEXEC dmabuf fd (read-only for OUTPUT)
+ * @fd: returned: a new O_CLOEXEC dmabuf fd; read-only for an OUTPUT
+ *	buffer the node allocated. A client's own dmabuf is handed on as
+ *	the client made it (its exporter decides what may write it); the
+ *	daemon maps every OUTPUT buffer read-only.
  * @reserved: zero
  *
  * The dmabuf keeps the memory alive for as long as it is open or mapped,
