@@ -38,6 +38,7 @@ static int daedalus_debugfs_bridge_show(struct seq_file *s, void *unused)
 			   caps.pixfmts, caps.max_width, caps.max_height);
 	seq_printf(s, "queued for daemon: %u\n", txq_len);
 	seq_printf(s, "contexts: %d\n", atomic_read(&ddev->contexts));
+	seq_printf(s, "buffer bytes: %lld\n", atomic64_read(&ddev->buffer_bytes));
 	seq_printf(s, "connects: %lld\nbusy: %lld\nrx: %lld\ntx: %lld\n",
 		   atomic64_read(&st->connects), atomic64_read(&st->busy),
 		   atomic64_read(&st->rx), atomic64_read(&st->tx));

@@ -117,6 +117,7 @@ static int daedalus_buf_init(struct vb2_buffer *vb)
 	for (i = 0; i < vb->num_planes; i++)
 		buf->charged += PAGE_ALIGN(vb2_plane_size(vb, i));
 	ctx->buf_bytes[daedalus_queue_id(vb->vb2_queue)] += buf->charged;
+	atomic64_add(buf->charged, &ctx->dev->buffer_bytes);
 	return 0;
 }
 
@@ -180,6 +181,7 @@ static void daedalus_buf_cleanup(struct vb2_buffer *vb)
 	struct daedalus_buf *buf = to_daedalus_buf(to_vb2_v4l2_buffer(vb));
 
 	ctx->buf_bytes[daedalus_queue_id(vb->vb2_queue)] -= buf->charged;
+	atomic64_sub(buf->charged, &ctx->dev->buffer_bytes);
 	buf->charged = 0;
 	daedalus_sl_buf_release(buf);
 }

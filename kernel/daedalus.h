@@ -232,6 +232,7 @@ struct daedalus_dev {
 	struct daedalus_bridge bridge;
 	struct dentry *debugfs;
 	atomic_t contexts;
+	atomic64_t buffer_bytes;	/* every handle's MMAP buffers: 0 once all are freed */
 	struct xarray ctxs;
 	u32 ctx_next;
 	u32 ctx_highest;

@@ -38,6 +38,12 @@ const streamCmd = (video: string, path: string) => [
 ];
 
 const daemonRss = () => kib(`/proc/${daemonPid()}/status`, "VmRSS");
+/** The memory of every handle's own buffers (debugfs): vb2's pages, which no slab counter sees. */
+const bufferBytes = () => {
+  const m = readFileSync("/sys/kernel/debug/daedalus-v4l2/bridge", "utf8").match(/^buffer bytes: (\d+)$/m);
+  if (!m) throw new Error("debugfs bridge file has no buffer bytes line");
+  return Number(m[1]);
+};
 const slab = () => kib("/proc/meminfo", "SUnreclaim");
 
 describe.skipIf(!inVm)("clients killed mid-stream", () => {
@@ -77,11 +83,14 @@ describe.skipIf(!inVm)("clients killed mid-stream", () => {
       for (let i = 0; i < CYCLES; i += 2) {
         if (i === WARMUP || i >= CYCLES - 2 || (i > WARMUP && (i - WARMUP) % step < 2)) {
           await waitFor("contexts to be freed", () => liveContexts() === 0, 10_000);
+          // Every buffer of the killed clients is freed with its handle.
+          expect(bufferBytes()).toBe(0);
           samples.push({ cycle: i, rss: daemonRss(), slab: slab() });
         }
         await Promise.all([cycle(i), ...(i + 1 < CYCLES ? [cycle(i + 1)] : [])]);
       }
       await waitFor("the last context to be freed", () => liveContexts() === 0, 10_000);
+      expect(bufferBytes()).toBe(0);
 
       if (samples.length < 4) throw new Error(`only ${samples.length} memory samples taken`);
       console.log(`client kills: ${CYCLES} cycles, ${streaming} killed with the node open`);
