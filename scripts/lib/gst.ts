@@ -43,45 +43,31 @@ function launch(pipeline: string, registry?: string) {
   return r;
 }
 
-/** The raw formats gstRawFrameMd5s() reads, GStreamer's names. */
-export type GstRawFormat = "NV12" | "I420" | "P010_10LE";
-
 /**
- * Per-frame MD5s of @clip's frames as GStreamer's @which decoder gives them
- * (default: the stateless node's v4l2codecs element) in @format (default
- * NV12, or P010 for a 10-bit clip), each plane's rows packed without
- * GStreamer's padding, as ffmpeg's framemd5 hashes `-pix_fmt nv12`
- * (`yuv420p`, `p010le`) frames: equal lists mean the same pictures, sample
- * for sample (no conversion, which could hide a small error in the YUV or
- * treat interlaced frames per field). The size must not change within the
- * clip. @registry: GStreamer's plugin registry file (v4l2codecs registers
- * its elements for the decoders present when it scans).
+ * Per-frame MD5s of @clip's frames as a stateless v4l2codecs element gives
+ * them (NV12, or P010 for a 10-bit clip), packed without GStreamer's row
+ * padding, as ffmpeg's framemd5 hashes `-pix_fmt nv12` (`p010le`) frames:
+ * equal lists mean plain libavcodec's pictures, sample for sample (no
+ * conversion, which would treat interlaced frames per field). @registry:
+ * GStreamer's plugin registry file (v4l2codecs registers its elements for
+ * the decoders present when it scans).
  */
-export function gstRawFrameMd5s(
-  clip: Clip,
-  opts: { which?: GstDecoder; format?: GstRawFormat; registry?: string } = {},
-): string[] {
-  const format = opts.format ?? (clip.bitDepth === 10 ? "P010_10LE" : "NV12");
+export function gstRawFrameMd5s(clip: Clip, opts: { registry?: string } = {}): string[] {
+  const ten = clip.bitDepth === 10;
   const out = `/tmp/gst-${process.pid}-${clip.codec}.yuv`;
-  launch([...front(clip, opts.which ?? "v4l2sl"), `video/x-raw,format=${format}`, `filesink location=${out}`].join(" ! "),
+  launch([...front(clip, "v4l2sl"), `video/x-raw,format=${ten ? "P010_10LE" : "NV12"}`, `filesink location=${out}`].join(" ! "),
     opts.registry);
   const bytes = readFileSync(out);
   rmSync(out, { force: true });
-  // GStreamer's default layout: each plane's rows padded to 4 bytes.
-  const sample = format === "P010_10LE" ? 2 : 1;
-  const [w, h] = [clip.width, clip.height];
-  const [cw, ch] = [Math.ceil(w / 2), Math.ceil(h / 2)];
-  const planes = format === "I420" ? [[w, h], [cw, ch], [cw, ch]] : [[w * sample, h], [cw * 2 * sample, ch]];
-  const layout = planes.map(([row = 0, rows = 0]) => ({ row, rows, stride: Math.ceil(row / 4) * 4 }));
-  const frameSize = layout.reduce((n, p) => n + p.stride * p.rows, 0);
+  // GStreamer's default layout of both: each plane's rows padded to 4 bytes.
+  const { height: h } = clip;
+  const row = clip.width * (ten ? 2 : 1);
+  const stride = Math.ceil(row / 4) * 4;
+  const frameSize = stride * h + stride * (h / 2);
   const md5s: string[] = [];
   for (let at = 0; at + frameSize <= bytes.length; at += frameSize) {
     const hash = createHash("md5");
-    let plane = at;
-    for (const p of layout) {
-      for (let r = 0; r < p.rows; r++) hash.update(bytes.subarray(plane + r * p.stride, plane + r * p.stride + p.row));
-      plane += p.stride * p.rows;
-    }
+    for (let r = 0; r < h + h / 2; r++) hash.update(bytes.subarray(at + r * stride, at + r * stride + row));
     md5s.push(hash.digest("hex"));
   }
   return md5s;
@@ -93,8 +79,7 @@ export const ffmpegPixFmtFor = (clip: Clip) => (clip.bitDepth === 10 ? "p010le" 
 /**
  * Per-frame MD5s of @clip decoded by GStreamer with the node's decoder
  * ("v4l2") or libav's ("av"); the I420 frames go through one conversion to
- * RGBA (rows without padding for a checksum to trip over). For a clip whose
- * size changes, which gstRawFrameMd5s() cannot read; else use that.
+ * RGBA (rows without padding for a checksum to trip over).
  */
 export function gstFrameMd5s(clip: Clip, which: "v4l2" | "av"): string[] {
   const r = launch([...front(clip, which), "video/x-raw,format=I420", "videoconvert", "video/x-raw,format=RGBA",
