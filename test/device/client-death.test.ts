@@ -5,7 +5,7 @@
 //
 // DAEDALUS_CLIENT_KILLS sets the number of cycles (default 500).
 import { beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { robustnessClips } from "../helpers/decode-clips";
 import {
   connected,
@@ -38,6 +38,7 @@ const streamCmd = (video: string, path: string) => [
 ];
 
 const daemonRss = () => kib(`/proc/${daemonPid()}/status`, "VmRSS");
+const kmemleakOn = existsSync("/sys/kernel/debug/kmemleak");
 /** The memory of every handle's own buffers (debugfs): vb2's pages, which no slab counter sees. */
 const bufferBytes = () => {
   const m = readFileSync("/sys/kernel/debug/daedalus-v4l2/bridge", "utf8").match(/^buffer bytes: (\d+)$/m);
@@ -117,7 +118,10 @@ describe.skipIf(!inVm)("clients killed mid-stream", () => {
       const growth = (key: "rss" | "slab") =>
         Math.min(...end.map((s) => s[key])) - Math.max(...start.map((s) => s[key]));
       expect(growth("rss")).toBeLessThan(24 * MiB);
-      expect(growth("slab")).toBeLessThan(2 * MiB);
+      // Under KASAN freed objects wait in its quarantine and kmemleak keeps
+      // its own per object: the slab grows without a leak. There the guest's
+      // kmemleak scan is the check (scripts/vm).
+      if (!kmemleakOn) expect(growth("slab")).toBeLessThan(2 * MiB);
 
       // And the node still decodes right.
       expect(ffmpegFrameMd5s(["-c:v", "h264_v4l2m2m", "-i", mp4.path])).toEqual(ffmpegFrameMd5s(["-i", mp4.path]));
