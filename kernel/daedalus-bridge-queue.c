@@ -7,7 +7,7 @@
  * per read().
  *
  * Each context has a share of the queue that it alone pays for: past
- * DAEDALUS_TXQ_CTX_MAX of its messages waiting, its next job or frame
+ * DAEDALUS_CTX_QUEUE_MAX of its messages waiting, its next job or frame
  * buffer is refused (the context fails, no other one), so one client
  * storming its queues cannot crowd out the others. STOP and CLOSE are
  * never refused: the daemon would hold stale buffers or a dead context
@@ -208,7 +208,7 @@ int daedalus_bridge_send(struct daedalus_ctx *ctx, u32 session, void *msg)
 	spin_lock(&br->lock);
 	if (!br->hello_done || br->session != session) {
 		ret = -ENOTCONN;
-	} else if (ctx->txq_queued >= DAEDALUS_TXQ_CTX_MAX) {
+	} else if (ctx->txq_queued >= DAEDALUS_CTX_QUEUE_MAX) {
 		if (!must)
 			ret = -EDQUOT;
 		else
@@ -244,7 +244,7 @@ const char *daedalus_bridge_send_failed(int ret)
 	case -ENOSPC:
 		return "the daemon is not reading its messages";
 	default:
-		return "the daemon went away";
+		return DAEDALUS_WHY_GONE;
 	}
 }
 

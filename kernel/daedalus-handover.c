@@ -187,7 +187,7 @@ int daedalus_handover_start(struct daedalus_ctx *ctx, struct vb2_queue *vq)
  */
 void daedalus_handover_stop(struct daedalus_ctx *ctx, struct vb2_queue *vq)
 {
-	u32 queue = V4L2_TYPE_IS_OUTPUT(vq->type) ? DAEDALUS_QUEUE_OUTPUT : DAEDALUS_QUEUE_CAPTURE;
+	u32 queue = daedalus_queue_id(vq);
 	unsigned long flags;
 	LIST_HEAD(returned);
 	bool answer = false;

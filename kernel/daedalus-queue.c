@@ -34,7 +34,13 @@ static const u64 daedalus_queue_room[] = {
 	[DAEDALUS_QUEUE_CAPTURE] = SZ_4G - DAEDALUS_CAP_MMAP_BASE,
 };
 
-static unsigned int daedalus_queue_id(const struct vb2_queue *vq)
+/**
+ * daedalus_queue_id - the DAEDALUS_QUEUE_* a vb2 queue is, as the daemon names it
+ * @vq: one of a handle's two queues
+ *
+ * Return: DAEDALUS_QUEUE_OUTPUT or DAEDALUS_QUEUE_CAPTURE.
+ */
+u32 daedalus_queue_id(const struct vb2_queue *vq)
 {
 	return V4L2_TYPE_IS_OUTPUT(vq->type) ? DAEDALUS_QUEUE_OUTPUT : DAEDALUS_QUEUE_CAPTURE;
 }
@@ -46,7 +52,7 @@ static unsigned int daedalus_queue_id(const struct vb2_queue *vq)
 static unsigned int daedalus_queue_fit(struct vb2_queue *vq, unsigned int wanted, u64 bytes)
 {
 	struct daedalus_ctx *ctx = vb2_get_drv_priv(vq);
-	unsigned int q = daedalus_queue_id(vq);
+	u32 q = daedalus_queue_id(vq);
 	u64 limit = (u64)READ_ONCE(max_buffer_mib) * SZ_1M;
 	u64 held = ctx->buf_bytes[DAEDALUS_QUEUE_OUTPUT] + ctx->buf_bytes[DAEDALUS_QUEUE_CAPTURE];
 	u64 room = min(limit - min(limit, held), daedalus_queue_room[q] - ctx->buf_bytes[q]);

@@ -50,11 +50,11 @@
  * Messages waiting for the daemon to read them: replies to its own
  * messages wait for the queue to drop below DAEDALUS_TXQ_MAX; one
  * context's own (jobs, frame buffers, controls) fail beyond its share,
- * DAEDALUS_TXQ_CTX_MAX, far above what its buffers need (a job and a frame
- * buffer each, a few controls); all of them beyond DAEDALUS_TXQ_HARD_MAX.
+ * DAEDALUS_CTX_QUEUE_MAX (the uAPI header), far above what its buffers
+ * need (a job and a frame buffer each, a few controls); all of them beyond
+ * DAEDALUS_TXQ_HARD_MAX.
  */
 #define DAEDALUS_TXQ_MAX	256
-#define DAEDALUS_TXQ_CTX_MAX	256
 #define DAEDALUS_TXQ_HARD_MAX	8192
 
 /**
@@ -585,6 +585,7 @@ int daedalus_sl_rx_frame(struct daedalus_ctx *ctx, u32 session,
 int daedalus_queues_init(struct daedalus_ctx *ctx);
 const struct vb2_mem_ops *daedalus_capture_mem_ops(unsigned int mem);
 struct vb2_queue *daedalus_queue_for(struct daedalus_ctx *ctx, u32 type);
+u32 daedalus_queue_id(const struct vb2_queue *vq);
 void daedalus_queue_fix_offsets(struct vb2_queue *q, struct v4l2_buffer *buf);
 
 /* daedalus-decoder-cmd.c */

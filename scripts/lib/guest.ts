@@ -90,11 +90,27 @@ export async function startDaemon(args: string[] = [], env?: Record<string, stri
  * (input and decoding options), in output order.
  */
 export function ffmpegFrameMd5s(args: string[], timeoutMs = 240_000): string[] {
-  const r = run(["ffmpeg", "-nostdin", "-v", "error", ...args, "-fps_mode", "passthrough", "-f", "framemd5", "-"], {
-    timeoutMs,
-  });
+  const r = run(ffmpegFrameMd5Cmd(args), { timeoutMs });
   if (r.code !== 0) throw new Error(`ffmpeg ${args.join(" ")} failed: ${r.err}`);
   return parseFrameMd5(r.out);
+}
+
+/** The command line of ffmpegFrameMd5s(@args). */
+const ffmpegFrameMd5Cmd = (args: string[]) =>
+  ["ffmpeg", "-nostdin", "-v", "error", ...args, "-fps_mode", "passthrough", "-f", "framemd5", "-"];
+
+/**
+ * ffmpegFrameMd5s(@args) in the background, for a client that runs beside
+ * others: its process, and its frames, stderr and exit status once it ends
+ * (read all along, so a full pipe never stalls it).
+ */
+export function spawnFfmpegFrameMd5s(args: string[]) {
+  const proc = Bun.spawn(ffmpegFrameMd5Cmd(args), { stdout: "pipe", stderr: "pipe" });
+  const done = (async () => {
+    const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+    return { md5s: parseFrameMd5(out), err, code: await proc.exited };
+  })();
+  return { proc, done };
 }
 
 /** The per-frame MD5s in the output of ffmpeg's framemd5 muxer. */

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { robustnessClips } from "../helpers/decode-clips";
 import {
+  bridgeDebugfs,
   connected,
   daemonPid,
   holdsNode,
@@ -40,11 +41,7 @@ const streamCmd = (video: string, path: string) => [
 const daemonRss = () => kib(`/proc/${daemonPid()}/status`, "VmRSS");
 const kmemleakOn = existsSync("/sys/kernel/debug/kmemleak");
 /** The memory of every handle's own buffers (debugfs): vb2's pages, which no slab counter sees. */
-const bufferBytes = () => {
-  const m = readFileSync("/sys/kernel/debug/daedalus-v4l2/bridge", "utf8").match(/^buffer bytes: (\d+)$/m);
-  if (!m) throw new Error("debugfs bridge file has no buffer bytes line");
-  return Number(m[1]);
-};
+const bufferBytes = () => bridgeDebugfs("buffer bytes");
 const slab = () => kib("/proc/meminfo", "SUnreclaim");
 
 describe.skipIf(!inVm)("clients killed mid-stream", () => {

@@ -7,35 +7,30 @@
 // context fails (its own calls answer EIO), no one else's; and its STOPs
 // and CLOSE still reach the daemon, merged where they repeat themselves.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
 import type { Clip } from "../../scripts/lib/clips";
 import { codecMask, encodeHello, type KernelMessage } from "../../src/protocol/messages";
+import { UAPI } from "../../src/protocol/uapi";
 import { manyContextClips, seekClip } from "../helpers/decode-clips";
 import {
+  bridgeDebugfs,
   connected,
   ffmpegFrameMd5s,
   inVm,
   liveContexts,
   nodes,
-  parseFrameMd5,
   RawBridge,
   run,
+  spawnFfmpegFrameMd5s,
   startDaemon,
   stopDaemon,
   waitFor,
 } from "./helpers";
 import { client, INIT, SEQ_TIMEOUT, seq } from "./m2m-seq";
 
-/** The kernel's DAEDALUS_TXQ_CTX_MAX (kernel/daedalus.h): one context's share. */
-const SHARE = 256;
+/** One context's share of the queue. */
+const SHARE = UAPI.CTX_QUEUE_MAX;
 /** More rounds than the whole queue holds (DAEDALUS_TXQ_HARD_MAX, 8192). */
 const ROUNDS = 9000;
-
-function queuedForDaemon(): number {
-  const m = readFileSync("/sys/kernel/debug/daedalus-v4l2/bridge", "utf8").match(/^queued for daemon: (\d+)$/m);
-  if (!m) throw new Error("debugfs bridge file has no queued line");
-  return Number(m[1]);
-}
 
 /** Every message waiting on @br, until none comes for @quietMs. */
 function drain(br: RawBridge, quietMs = 500): KernelMessage[] {
@@ -71,7 +66,7 @@ describe.skipIf(!inVm)("one context's share of the daemon's queue", () => {
         expect(br.read().type).toBe("WELCOME");
 
         const hostile = seq(clip, [...INIT, "reqbufs-cap:4", "streamon-cap", `storm:${ROUNDS}`]);
-        const queued = queuedForDaemon();
+        const queued = bridgeDebugfs("queued for daemon");
         // Another client's START still reaches the daemon (with one queue
         // for all, the storm's 9,000 rounds fill it and this START fails).
         const honest = seq(clip, [...INIT]);
@@ -123,25 +118,15 @@ describe.skipIf(!inVm)("one context's share of the daemon's queue", () => {
         stdout: "pipe",
         stderr: "pipe",
       });
-      const honest = clips.map((c) =>
-        Bun.spawn(
-          ["ffmpeg", "-nostdin", "-v", "error", "-c:v", `${c.codec}_v4l2m2m`, "-i", c.path, "-fps_mode", "passthrough", "-f", "framemd5", "-"],
-          { stdout: "pipe", stderr: "pipe" },
-        ),
-      );
       const results = await Promise.all(
-        honest.map(async (p) => ({
-          out: await new Response(p.stdout).text(),
-          err: await new Response(p.stderr).text(),
-          code: await p.exited,
-        })),
+        clips.map((c) => spawnFfmpegFrameMd5s(["-c:v", `${c.codec}_v4l2m2m`, "-i", c.path]).done),
       );
       const stormOut = await new Response(stormer.stdout).text();
       expect(await stormer.exited).toBe(0);
       for (const [i, c] of clips.entries()) {
         const label = `${c.codec} ${c.width}x${c.height}`;
         expect(results[i]?.code, `${label}: ${results[i]?.err}`).toBe(0);
-        expect(parseFrameMd5(results[i]?.out ?? ""), label).toEqual(reference[i] ?? []);
+        expect(results[i]?.md5s, label).toEqual(reference[i] ?? []);
       }
       expect(stormOut).toMatch(/^storm 20000 failed \d+ first \w+$/m);
       expect(connected()).toBe(true);

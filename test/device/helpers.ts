@@ -18,6 +18,7 @@ import {
   reloadModule,
   ROOT,
   run,
+  spawnFfmpegFrameMd5s,
   startDaemon,
   stopDaemon,
   sysfs,
@@ -29,8 +30,8 @@ import { UAPI } from "../../src/protocol/uapi";
 export const inVm = process.env.DAEDALUS_VM === "1";
 // Shared with scripts/ (the demo and the benchmark drive the guest too).
 export {
-  connected, DAEMON_LOG, daedalusd, daemonPid, ffmpegFrameMd5s, MODULE, parseFrameMd5, reloadModule, ROOT, run, startDaemon,
-  stopDaemon, sysfs, waitFor,
+  connected, DAEMON_LOG, daedalusd, daemonPid, ffmpegFrameMd5s, MODULE, parseFrameMd5, reloadModule, ROOT, run,
+  spawnFfmpegFrameMd5s, startDaemon, stopDaemon, sysfs, waitFor,
 };
 export { ffmpegPixFmtFor, gstFrameMd5s, gstRawFrameMd5s } from "../../scripts/lib/gst";
 /**
@@ -101,11 +102,18 @@ export function seededRandom(seed: number) {
   return { next, below: (n: number) => next() % n, pick: <T>(xs: readonly T[]): T => xs[next() % xs.length] as T };
 }
 
+/** A number the debugfs bridge file gives on its line "@label: N". */
+export function bridgeDebugfs(label: string): number {
+  const line = readFileSync("/sys/kernel/debug/daedalus-v4l2/bridge", "utf8")
+    .split("\n")
+    .find((l) => l.startsWith(`${label}: `));
+  if (line === undefined) throw new Error(`debugfs bridge file has no ${label} line`);
+  return Number(line.slice(label.length + 2));
+}
+
 /** Open handles of the video node the kernel counts (debugfs). */
 export function liveContexts(): number {
-  const m = readFileSync("/sys/kernel/debug/daedalus-v4l2/bridge", "utf8").match(/^contexts: (\d+)$/m);
-  if (!m) throw new Error("debugfs bridge file has no contexts line");
-  return Number(m[1]);
+  return bridgeDebugfs("contexts");
 }
 
 /**

@@ -77,6 +77,11 @@
 #define DAEDALUS_FRAME_ALIGN		16
 /* Most frame buffers a STREAM_INFO may ask the client for (min_buffers). */
 #define DAEDALUS_MAX_MIN_BUFFERS	32
+/*
+ * Most messages of one context waiting for the daemon to read them; past
+ * it the context fails, but for STOP and CLOSE, which are never dropped.
+ */
+#define DAEDALUS_CTX_QUEUE_MAX		256
 
 /* The two queues of a context, as messages and the EXPBUF ioctl name them. */
 #define DAEDALUS_QUEUE_OUTPUT		0
