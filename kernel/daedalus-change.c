@@ -3,7 +3,7 @@
  * Source changes (dev-decoder.rst, Initialization and Dynamic Resolution
  * Change). This file alone writes the resolution-change state: the
  * STREAM_INFO waiting to be applied (info_*), the pause of frame buffers
- * (cap_paused, cap_refit), the change waiting for frames (change_*,
+ * (cap_paused), the change waiting for frames (change_*,
  * cap_ready) and the stream's description (bit_depth, the CAPTURE format
  * as the stream sets it). Functions documented "buf_lock held" are called
  * under it; the others take it.
@@ -15,12 +15,20 @@
  * once. A later one, while CAPTURE streams, is a dynamic change: the new
  * format, the event and an empty buffer flagged LAST come together, once
  * the client has dequeued every frame given back before the STREAM_INFO.
+ * A client may set CAPTURE up before the first one (Initialization, step
+ * 4's note): if it chose the stream's own format, decoding goes on in its
+ * buffers with no answer needed (the event still says the format is now
+ * the stream's); if not, that first one is a dynamic change too, as the
+ * note says.
  * The daemon delivers every frame of the old stream before it describes
  * the new one, so those are the frames from before the change point.
  * Waiting for them costs a client that follows the document nothing, and
  * a client that answers the event at once by restarting CAPTURE (FFmpeg
  * does) loses none of them. The pause ends with a new CAPTURE setup
- * (STREAMON), or with DECODER_CMD START when the buffers still fit.
+ * (STREAMON), or with DECODER_CMD START, which says the buffers still fit
+ * (Capture Setup, step 6): whatever the new format, the daemon is then
+ * handed them laid out in it, fills those large enough, and a context
+ * left with none that is meets the watchdog rather than waiting unseen.
  */
 #include <media/v4l2-event.h>
 
@@ -45,6 +53,31 @@ static void daedalus_change_give_last(struct daedalus_ctx *ctx, struct daedalus_
 	vb2_buffer_done(vb, VB2_BUF_STATE_DONE);
 }
 
+/* The CAPTURE format of the stream @si describes; the client's layout stays if it can carry it. */
+static void daedalus_change_format(struct daedalus_ctx *ctx,
+				   const struct daedalus_msg_stream_info *si,
+				   struct v4l2_pix_format_mplane *pix)
+{
+	u32 depth = le32_to_cpu(si->bit_depth);
+	const struct daedalus_raw_fmt *raw;
+	struct daedalus_caps caps;
+
+	daedalus_ctx_caps(ctx, &caps);
+	*pix = ctx->cap_fmt;
+	raw = daedalus_raw_find(&caps, pix->pixelformat);
+	if (!raw || !daedalus_raw_fits_depth(raw, depth)) {
+		raw = daedalus_raw_enum_depth(&caps, depth, 0);
+		pix->pixelformat = raw ? raw->fourcc : V4L2_PIX_FMT_NV12;
+	}
+	pix->width = le32_to_cpu(si->width);
+	pix->height = le32_to_cpu(si->height);
+	pix->colorspace = le32_to_cpu(si->colorspace);
+	pix->xfer_func = le32_to_cpu(si->xfer_func);
+	pix->ycbcr_enc = le32_to_cpu(si->ycbcr_enc);
+	pix->quantization = le32_to_cpu(si->quantization);
+	daedalus_fmt_adjust_raw(&caps, depth, pix);
+}
+
 /* The stream as @si describes it becomes what every query answers; then the event. */
 static void daedalus_change_apply(struct daedalus_ctx *ctx,
 				  const struct daedalus_msg_stream_info *si, bool dynamic)
@@ -53,37 +86,14 @@ static void daedalus_change_apply(struct daedalus_ctx *ctx,
 		.type = V4L2_EVENT_SOURCE_CHANGE,
 		.u.src_change.changes = V4L2_EVENT_SRC_CH_RESOLUTION,
 	};
-	u32 depth = le32_to_cpu(si->bit_depth);
 	struct v4l2_pix_format_mplane pix;
-	const struct daedalus_raw_fmt *raw;
 	struct daedalus_buf *last;
-	struct daedalus_caps caps;
 	unsigned long flags;
 
-	daedalus_ctx_caps(ctx, &caps);
-
-	/* The client's layout stays if it can carry the stream, else the daemon's choice. */
-	pix = ctx->cap_fmt;
-	raw = daedalus_raw_find(&caps, pix.pixelformat);
-	if (!raw || !daedalus_raw_fits_depth(raw, depth)) {
-		raw = daedalus_raw_enum_depth(&caps, depth, 0);
-		pix.pixelformat = raw ? raw->fourcc : V4L2_PIX_FMT_NV12;
-	}
-	pix.width = le32_to_cpu(si->width);
-	pix.height = le32_to_cpu(si->height);
-	pix.colorspace = le32_to_cpu(si->colorspace);
-	pix.xfer_func = le32_to_cpu(si->xfer_func);
-	pix.ycbcr_enc = le32_to_cpu(si->ycbcr_enc);
-	pix.quantization = le32_to_cpu(si->quantization);
-	daedalus_fmt_adjust_raw(&caps, depth, &pix);
-
+	daedalus_change_format(ctx, si, &pix);
 	v4l2_ctrl_s_ctrl(ctx->min_cap_ctrl, le32_to_cpu(si->min_buffers));
 
 	spin_lock_irqsave(&ctx->buf_lock, flags);
-	if (vb2_is_busy(&ctx->cap_q) &&
-	    (pix.width != ctx->cap_fmt.width || pix.height != ctx->cap_fmt.height ||
-	     pix.pixelformat != ctx->cap_fmt.pixelformat))
-		ctx->cap_refit = true;
 	ctx->cap_fmt = pix;
 	ctx->visible = (struct v4l2_rect){
 		.left = le32_to_cpu(si->visible_left),
@@ -91,7 +101,7 @@ static void daedalus_change_apply(struct daedalus_ctx *ctx,
 		.width = le32_to_cpu(si->visible_width),
 		.height = le32_to_cpu(si->visible_height),
 	};
-	ctx->bit_depth = depth;
+	ctx->bit_depth = le32_to_cpu(si->bit_depth);
 	ctx->change_pending = false;
 	v4l2_event_queue_fh(&ctx->fh, &change);
 	if (dynamic) {
@@ -113,22 +123,38 @@ static void daedalus_change_apply(struct daedalus_ctx *ctx,
  * daedalus_change_stream - the daemon described the stream (STREAM_INFO)
  * @ctx: the handle, its lock held; the daemon's frame buffers already taken back
  * @si: the message, checked
+ *
+ * Return: true if the pause is over already (the client's CAPTURE setup
+ * from before the first STREAM_INFO is the stream's): the caller hands the
+ * frame buffers over again.
  */
-void daedalus_change_stream(struct daedalus_ctx *ctx, const struct daedalus_msg_stream_info *si)
+bool daedalus_change_stream(struct daedalus_ctx *ctx, const struct daedalus_msg_stream_info *si)
 {
+	struct v4l2_pix_format_mplane pix;
+	bool streaming, dynamic, defer, set_up;
 	unsigned long flags;
-	bool dynamic, defer;
 
+	daedalus_change_format(ctx, si, &pix);
 	spin_lock_irqsave(&ctx->buf_lock, flags);
-	dynamic = ctx->bit_depth && vb2_is_streaming(&ctx->cap_q);
+	streaming = vb2_is_streaming(&ctx->cap_q);
+	set_up = streaming && !ctx->bit_depth && pix.width == ctx->cap_fmt.width &&
+		 pix.height == ctx->cap_fmt.height && pix.pixelformat == ctx->cap_fmt.pixelformat;
+	dynamic = streaming && !set_up;
 	defer = dynamic && ctx->cap_ready;
 	if (defer) {
 		ctx->change = *si;
 		ctx->change_pending = true;
 	}
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);
-	if (!defer)
-		daedalus_change_apply(ctx, si, dynamic);
+	if (defer)
+		return false;
+	daedalus_change_apply(ctx, si, dynamic);
+	if (!set_up)
+		return false;
+	spin_lock_irqsave(&ctx->buf_lock, flags);
+	ctx->cap_paused = false;
+	spin_unlock_irqrestore(&ctx->buf_lock, flags);
+	return true;
 }
 
 /**
@@ -211,7 +237,7 @@ void daedalus_change_flush(struct daedalus_ctx *ctx)
  * @si: the message, checked
  *
  * Frame buffers wait until the client has answered; the message waits for
- * daedalus_change_info_post() to apply it, the newest one winning.
+ * daedalus_change_info_apply() to apply it, the newest one winning.
  */
 void daedalus_change_received(struct daedalus_ctx *ctx, u32 session,
 			      const struct daedalus_msg_stream_info *si)
@@ -225,8 +251,11 @@ void daedalus_change_received(struct daedalus_ctx *ctx, u32 session,
 /**
  * daedalus_change_info_apply - the STREAM_INFO that waits, if any, takes effect
  * @ctx: the handle, its lock held
+ *
+ * Return: true if frame buffers may go to the daemon again at once
+ * (daedalus_change_stream()).
  */
-void daedalus_change_info_apply(struct daedalus_ctx *ctx)
+bool daedalus_change_info_apply(struct daedalus_ctx *ctx)
 {
 	struct daedalus_msg_stream_info si;
 	unsigned long flags;
@@ -239,48 +268,7 @@ void daedalus_change_info_apply(struct daedalus_ctx *ctx)
 	ctx->info_waiting = false;
 	si = ctx->info_next;
 	spin_unlock_irqrestore(&ctx->buf_lock, flags);
-	if (waiting)
-		daedalus_change_stream(ctx, &si);
-}
-
-/**
- * daedalus_change_info_post - apply the STREAM_INFO received, now or soon
- * @ctx: the handle, its lock not held by the caller
- *
- * The formats are the handle's ioctls' to read under ctx->lock, which a
- * client holds for as long as an ioctl runs, and the daemon's write does
- * not wait for it. If the lock is free the message is applied at once, so
- * that no ioctl sees the frame buffers taken back and the format not yet
- * changed; else a work item applies it, or the next STREAMON of CAPTURE
- * or START, whichever comes first.
- */
-void daedalus_change_info_post(struct daedalus_ctx *ctx)
-{
-	unsigned long flags;
-
-	if (mutex_trylock(&ctx->lock)) {
-		daedalus_change_info_apply(ctx);
-		mutex_unlock(&ctx->lock);
-		return;
-	}
-	/* daedalus_ctx_close() cancels the work once closed is set, under buf_lock. */
-	spin_lock_irqsave(&ctx->buf_lock, flags);
-	if (!ctx->closed)
-		queue_work(system_wq, &ctx->info_work);
-	spin_unlock_irqrestore(&ctx->buf_lock, flags);
-}
-
-/**
- * daedalus_change_info_work - apply the STREAM_INFO that waits, under ctx->lock
- * @work: the context's info_work
- */
-void daedalus_change_info_work(struct work_struct *work)
-{
-	struct daedalus_ctx *ctx = container_of(work, struct daedalus_ctx, info_work);
-
-	mutex_lock(&ctx->lock);
-	daedalus_change_info_apply(ctx);
-	mutex_unlock(&ctx->lock);
+	return waiting && daedalus_change_stream(ctx, &si);
 }
 
 /**
@@ -322,22 +310,19 @@ bool daedalus_change_holds_frames(const struct daedalus_ctx *ctx)
 void daedalus_change_cap_started(struct daedalus_ctx *ctx)
 {
 	ctx->cap_paused = false;
-	ctx->cap_refit = false;
 }
 
 /**
- * daedalus_change_resume - DECODER_CMD START: the client's buffers fit
+ * daedalus_change_resume - DECODER_CMD START: the client says its buffers fit
  * @ctx: the handle, buf_lock held
  *
- * Decoding resumes unless the format changed under allocated buffers,
- * which only a new CAPTURE setup answers.
+ * Decoding resumes in them, whatever the new format (Capture Setup, step 6).
  */
 void daedalus_change_resume(struct daedalus_ctx *ctx)
 {
 	ctx->change_epipe = false;
 	ctx->change_unanswered = false;
-	if (!ctx->cap_refit)
-		ctx->cap_paused = false;
+	ctx->cap_paused = false;
 }
 
 /**

@@ -121,6 +121,47 @@ static bool daedalus_stream_info_ok(const struct daedalus_caps *caps,
 }
 
 /*
+ * Apply the STREAM_INFO received, now or soon. The formats are the
+ * handle's ioctls' to read under ctx->lock, which a client holds for as
+ * long as an ioctl runs, and the daemon's write does not wait for it. If
+ * the lock is free the message is applied at once, so that no ioctl sees
+ * the frame buffers taken back and the format not yet changed; else a
+ * work item applies it, or the next STREAMON of CAPTURE or START,
+ * whichever comes first. A pause the message ended at once (the client's
+ * CAPTURE setup was the stream's) hands the frame buffers over again.
+ */
+static void daedalus_replies_info_post(struct daedalus_ctx *ctx)
+{
+	unsigned long flags;
+
+	if (mutex_trylock(&ctx->lock)) {
+		if (daedalus_change_info_apply(ctx))
+			daedalus_handover_kick(ctx);
+		mutex_unlock(&ctx->lock);
+		return;
+	}
+	/* daedalus_ctx_close() cancels the work once closed is set, under buf_lock. */
+	spin_lock_irqsave(&ctx->buf_lock, flags);
+	if (!ctx->closed)
+		queue_work(system_wq, &ctx->info_work);
+	spin_unlock_irqrestore(&ctx->buf_lock, flags);
+}
+
+/**
+ * daedalus_replies_info_work - apply the STREAM_INFO that waits, under ctx->lock
+ * @work: the context's info_work
+ */
+void daedalus_replies_info_work(struct work_struct *work)
+{
+	struct daedalus_ctx *ctx = container_of(work, struct daedalus_ctx, info_work);
+
+	mutex_lock(&ctx->lock);
+	if (daedalus_change_info_apply(ctx))
+		daedalus_handover_kick(ctx);
+	mutex_unlock(&ctx->lock);
+}
+
+/*
  * The stream's headers are parsed: every query from now on answers for
  * the stream, and the client hears of it through SOURCE_CHANGE, even when
  * nothing differs from what it set (dev-decoder.rst, Initialization).
@@ -134,7 +175,7 @@ static bool daedalus_stream_info_ok(const struct daedalus_caps *caps,
  * buffer handed over after that (a STREAMON racing with this) goes after
  * it. A STOP that cannot be queued fails the context, or the daemon would
  * wait for it for ever. The new format is applied under ctx->lock
- * (daedalus_change_info_post()).
+ * (daedalus_replies_info_post()).
  */
 static int daedalus_rx_stream_info(struct daedalus_ctx *ctx, u32 session,
 				   const struct daedalus_msg_stream_info *si)
@@ -164,7 +205,7 @@ static int daedalus_rx_stream_info(struct daedalus_ctx *ctx, u32 session,
 	}
 	if (ret)
 		return ret;
-	daedalus_change_info_post(ctx);
+	daedalus_replies_info_post(ctx);
 	return 0;
 }
 

@@ -145,7 +145,7 @@ int daedalus_ctx_open(struct file *file, bool stateless)
 	INIT_LIST_HEAD(&ctx->cap_pending);
 	INIT_LIST_HEAD(&ctx->cap_active);
 	INIT_DELAYED_WORK(&ctx->watchdog, daedalus_handover_watchdog);
-	INIT_WORK(&ctx->info_work, daedalus_change_info_work);
+	INIT_WORK(&ctx->info_work, daedalus_replies_info_work);
 	ctx->next_tag = 1;
 	v4l2_fh_init(&ctx->fh, video_devdata(file));
 	file->private_data = &ctx->fh;

@@ -291,12 +291,10 @@ struct daedalus_meta {
  * @stale_below: per DAEDALUS_QUEUE_*, tags below which a reply is stale
  * @out_seq: sequence number of the next OUTPUT buffer given back
  * @cap_seq: sequence number of the next frame given back
- * @cap_paused, @cap_refit, @cap_ready, @change*, @info_* and @bit_depth are
+ * @cap_paused, @cap_ready, @change*, @info_* and @bit_depth are
  *	written by daedalus-change.c only; in a stateless context, where no
  *	stream change happens, @bit_depth by daedalus-sl-ctrls.c only
  * @cap_paused: a SOURCE_CHANGE awaits the client's answer; frame buffers wait
- * @cap_refit: the CAPTURE format changed under allocated buffers: only a new
- *	CAPTURE setup (STREAMON) ends the pause, not DECODER_CMD START
  * @drain: drain state, written by daedalus-drain.c only
  * @cap_ready: frames given back and not yet dequeued
  * @change_pending: a dynamic source change (@change) waits for @cap_ready to reach 0
@@ -349,7 +347,6 @@ struct daedalus_ctx {
 	u32 out_seq;
 	u32 cap_seq;
 	bool cap_paused;
-	bool cap_refit;
 	enum daedalus_drain drain;
 	unsigned int cap_ready;
 	bool change_pending;
@@ -604,16 +601,14 @@ void daedalus_drain_abort(struct daedalus_ctx *ctx);
 int daedalus_drain_resume(struct daedalus_ctx *ctx);
 
 /* daedalus-change.c */
-void daedalus_change_stream(struct daedalus_ctx *ctx, const struct daedalus_msg_stream_info *si);
+bool daedalus_change_stream(struct daedalus_ctx *ctx, const struct daedalus_msg_stream_info *si);
 void daedalus_change_dequeued(struct daedalus_ctx *ctx);
 bool daedalus_change_take_last(struct daedalus_ctx *ctx, struct daedalus_buf *buf);
 bool daedalus_change_cap_stopped(struct daedalus_ctx *ctx);
 void daedalus_change_flush(struct daedalus_ctx *ctx);
 void daedalus_change_received(struct daedalus_ctx *ctx, u32 session,
 			      const struct daedalus_msg_stream_info *si);
-void daedalus_change_info_apply(struct daedalus_ctx *ctx);
-void daedalus_change_info_post(struct daedalus_ctx *ctx);
-void daedalus_change_info_work(struct work_struct *work);
+bool daedalus_change_info_apply(struct daedalus_ctx *ctx);
 void daedalus_change_forget(struct daedalus_ctx *ctx);
 void daedalus_change_new_stream(struct daedalus_ctx *ctx);
 bool daedalus_change_holds_frames(const struct daedalus_ctx *ctx);
@@ -658,6 +653,7 @@ void daedalus_meta_pair(const struct vb2_v4l2_buffer *out, struct vb2_v4l2_buffe
 
 /* daedalus-replies.c */
 int daedalus_replies_rx(struct daedalus_dev *ddev, u32 session, u16 type, const void *msg);
+void daedalus_replies_info_work(struct work_struct *work);
 
 /* daedalus-expbuf.c */
 struct dma_buf *daedalus_expbuf_for_daemon(struct daedalus_dev *ddev, u32 session,

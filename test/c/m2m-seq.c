@@ -11,6 +11,9 @@
  *
  * Steps (each first prints "step <step>"):
  *   fmt-out                 S_FMT OUTPUT to H264          "result fmt-out ok|<ERRNO>"
+ *   fmt-out:W:H             the same, the coded size W x H given, as a client
+ *                           that sets CAPTURE up before the stream is parsed
+ *                           does (dev-decoder.rst, Initialization, step 4)
  *   reqbufs-out:N           REQBUFS OUTPUT (0 frees)      "result reqbufs-out <count>|<ERRNO>"
  *   reqbufs-cap:N           REQBUFS CAPTURE in G_FMT's format
  *   create-cap:N:F          CREATE_BUFS CAPTURE, G_FMT's format F times wider
@@ -1104,6 +1107,8 @@ static void step(const char *arg)
 		struct v4l2_format f = { .type = s.out.type };
 
 		f.fmt.pix_mp.pixelformat = V4L2_PIX_FMT_H264;
+		f.fmt.pix_mp.width = a;
+		f.fmt.pix_mp.height = b;
 		f.fmt.pix_mp.num_planes = 1;
 		f.fmt.pix_mp.plane_fmt[0].sizeimage = 512 * 1024;
 		result("fmt-out", xioctl(VIDIOC_S_FMT, &f));
