@@ -19,6 +19,16 @@
  *                       waiting, print "abandoned", and exit with them in
  *                       flight
  *     --slow MS         wait MS before each request, printing "queued I"
+ *     --dmabuf N        frame buffers of DMABUF memory: N dmabufs, exported
+ *                       by other handles of the node (so of the memory
+ *                       the node's frame buffers are), queued in turn on
+ *                       as many buffer indices as a round has requests
+ *                       (fewer than N: no index is reused while its frame
+ *                       may still be a reference), so from the second
+ *                       round on an index carries another dmabuf each time
+ *                       (as Chromium's GBM buffers do); each frame is read
+ *                       from the dmabuf it was queued with, and "frame I
+ *                       dmabuf D" says which
  *
  * Requests go one at a time. Each prints "req I done HASH" (FNV-1a of the
  * frame), "req I error" (ERROR on the frame) or, with held pictures, "req
@@ -50,6 +60,8 @@
 
 #define NOUT		4	/* OUTPUT buffers and requests */
 #define NCAP		32	/* frame buffers: none reused within a short clip */
+#define MAX_DMABUFS	64
+#define DMABUFS_PER_EXPORTER	16	/* a node's queue holds at most 32 */
 #define MAX_CTRLS	16
 #define TIMEOUT_MS	10000
 #define NO_SUCH_TS	((1ull << 62) + 12345)
@@ -66,6 +78,12 @@ static void *cap_addr[NCAP], *out_addr[NOUT];
 static size_t cap_len[NCAP], out_len[NOUT];
 static int reqs[NOUT];
 static uint64_t rng;
+/* --dmabuf: the dmabufs, mapped; the exporting handle; which one each index holds. */
+static unsigned int ndmabufs, ncap = NCAP;
+static int dmabuf_fd[MAX_DMABUFS];
+static void *dmabuf_addr[MAX_DMABUFS];
+static size_t dmabuf_len[MAX_DMABUFS];
+static unsigned int cap_dmabuf[NCAP];
 
 static void fail(const char *fmt, ...)
 {
@@ -210,18 +228,14 @@ static void map_buffers(uint32_t type, unsigned int count, void **addr, size_t *
 	}
 }
 
-/* Formats from the first request, its controls set on the node, buffers, streaming. */
-static void setup(const char *vpath, const char *mpath)
+/* The coded format from the first request, and its controls set on the handle in video. */
+static void set_format(void)
 {
 	const struct dd_sl_record *r = &jobs[0].rec;
 	struct v4l2_format f = { .type = V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE };
 	struct v4l2_ext_control c[MAX_CTRLS];
 	uint32_t biggest = 0, n;
-	int type;
 
-	video = open(vpath, O_RDWR | O_NONBLOCK);
-	media = open(mpath, O_RDWR);
-	CHECK(video >= 0 && media >= 0, "open: %s", strerror(errno));
 	for (unsigned int i = 0; i < njobs; i++)
 		if (jobs[i].rec.bits_len > biggest)
 			biggest = jobs[i].rec.bits_len;
@@ -234,8 +248,66 @@ static void setup(const char *vpath, const char *mpath)
 	n = parse_ctrls(jobs[0].ctrls, r->ctrls_len, c);
 	CHECK(!set_ctrls(c, n, -1, true), "the menu controls: %s", strerror(errno));
 	CHECK(!set_ctrls(c, n, -1, false), "the first request's controls: %s", strerror(errno));
+}
+
+/*
+ * --dmabuf: more handles, set up as the first, allocate ndmabufs frame
+ * buffers (DMABUFS_PER_EXPORTER each) and export them; the first handle
+ * takes ncap DMABUF buffers. The exporters stay open, as a client's
+ * allocator would.
+ */
+static void export_dmabufs(const char *vpath)
+{
+	int self = video;
+
+	for (unsigned int first = 0; first < ndmabufs; first += DMABUFS_PER_EXPORTER) {
+		unsigned int n = ndmabufs - first < DMABUFS_PER_EXPORTER ? ndmabufs - first
+									  : DMABUFS_PER_EXPORTER;
+
+		video = open(vpath, O_RDWR | O_NONBLOCK);
+		CHECK(video >= 0, "open: %s", strerror(errno));
+		set_format();
+		map_buffers(V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, n, &dmabuf_addr[first],
+			    &dmabuf_len[first]);
+		for (unsigned int i = 0; i < n; i++) {
+			struct v4l2_exportbuffer eb = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE,
+							.index = i, .flags = O_RDWR | O_CLOEXEC };
+			unsigned int d = first + i;
+
+			CHECK(!xioctl(video, VIDIOC_EXPBUF, &eb), "EXPBUF: %s", strerror(errno));
+			dmabuf_fd[d] = eb.fd;
+			/* Frames are read through the dmabuf, not the exporter's own mapping. */
+			munmap(dmabuf_addr[d], dmabuf_len[d]);
+			dmabuf_addr[d] = mmap(NULL, dmabuf_len[d], PROT_READ, MAP_SHARED, eb.fd, 0);
+			CHECK(dmabuf_addr[d] != MAP_FAILED, "mmap of a dmabuf: %s", strerror(errno));
+		}
+	}
+	video = self;
+	{
+		struct v4l2_requestbuffers rb = { .count = ncap,
+						  .type = V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE,
+						  .memory = V4L2_MEMORY_DMABUF };
+
+		CHECK(!xioctl(video, VIDIOC_REQBUFS, &rb) && rb.count == ncap,
+		      "REQBUFS DMABUF %u: %s", ncap, strerror(errno));
+	}
+	printf("dmabufs %u buffers %u\n", ndmabufs, ncap);
+}
+
+/* Formats from the first request, its controls set on the node, buffers, streaming. */
+static void setup(const char *vpath, const char *mpath)
+{
+	int type;
+
+	video = open(vpath, O_RDWR | O_NONBLOCK);
+	media = open(mpath, O_RDWR);
+	CHECK(video >= 0 && media >= 0, "open: %s", strerror(errno));
+	set_format();
 	map_buffers(V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, NOUT, out_addr, out_len);
-	map_buffers(V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, NCAP, cap_addr, cap_len);
+	if (ndmabufs)
+		export_dmabufs(vpath);
+	else
+		map_buffers(V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, NCAP, cap_addr, cap_len);
 	for (int i = 0; i < NOUT; i++)
 		CHECK(!xioctl(media, MEDIA_IOC_REQUEST_ALLOC, &reqs[i]), "REQUEST_ALLOC: %s",
 		      strerror(errno));
@@ -312,14 +384,25 @@ static void mutate(struct v4l2_ext_control *c)
 	}
 }
 
+static uint32_t memory_of(uint32_t type)
+{
+	return ndmabufs && !V4L2_TYPE_IS_OUTPUT(type) ? V4L2_MEMORY_DMABUF : V4L2_MEMORY_MMAP;
+}
+
+/* With --dmabuf, a frame buffer is queued with dmabuf @dmabuf. */
 static void qbuf(uint32_t type, unsigned int index, int req, uint32_t bytes, uint64_t ts,
-		 uint32_t flags)
+		 uint32_t flags, unsigned int dmabuf)
 {
 	struct v4l2_plane p[1] = { { .bytesused = bytes } };
-	struct v4l2_buffer b = { .type = type, .memory = V4L2_MEMORY_MMAP, .index = index,
+	struct v4l2_buffer b = { .type = type, .memory = memory_of(type), .index = index,
 				 .m.planes = p, .length = 1, .flags = flags };
 	int err;
 
+	if (b.memory == V4L2_MEMORY_DMABUF) {
+		p[0].m.fd = dmabuf_fd[dmabuf];
+		p[0].length = (uint32_t)dmabuf_len[dmabuf];
+		cap_dmabuf[index] = dmabuf;
+	}
 	b.timestamp.tv_sec = ts / 1000000000ull;
 	b.timestamp.tv_usec = ts % 1000000000ull / 1000;
 	if (req >= 0) {
@@ -337,7 +420,7 @@ static void qbuf(uint32_t type, unsigned int index, int req, uint32_t bytes, uin
 static struct v4l2_buffer dqbuf(uint32_t type)
 {
 	static struct v4l2_plane p[1];
-	struct v4l2_buffer b = { .type = type, .memory = V4L2_MEMORY_MMAP, .m.planes = p,
+	struct v4l2_buffer b = { .type = type, .memory = memory_of(type), .m.planes = p,
 				 .length = 1 };
 	struct pollfd pf = { video, V4L2_TYPE_IS_OUTPUT(type) ? POLLOUT : POLLIN, 0 };
 	int err;
@@ -367,7 +450,7 @@ int main(int argc, char **argv)
 	bool fuzz = false;
 
 	if (argc < 4)
-		fail("usage: sl-replay VIDEO MEDIA RECORDING [--rounds N] [--fuzz SEED] [--drop-ref K] [--abandon K] [--slow MS]");
+		fail("usage: sl-replay VIDEO MEDIA RECORDING [--rounds N] [--fuzz SEED] [--drop-ref K] [--abandon K] [--slow MS] [--dmabuf N]");
 	for (int a = 4; a + 1 < argc; a += 2) {
 		long v = strtol(argv[a + 1], NULL, 0);
 
@@ -381,11 +464,19 @@ int main(int argc, char **argv)
 			abandon = v;
 		else if (!strcmp(argv[a], "--slow"))
 			slow = v;
+		else if (!strcmp(argv[a], "--dmabuf"))
+			ndmabufs = (unsigned int)v;
 		else
 			fail("unknown option %s", argv[a]);
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	load(argv[3]);
+	if (ndmabufs) {
+		ncap = njobs < NCAP ? njobs : NCAP;
+		CHECK(ndmabufs > ncap && ndmabufs <= MAX_DMABUFS,
+		      "--dmabuf takes more than this recording's %u requests, at most %u", ncap,
+		      MAX_DMABUFS);
+	}
 	setup(argv[1], argv[2]);
 
 	for (unsigned int r = 0; r < rounds; r++) {
@@ -425,10 +516,13 @@ int main(int argc, char **argv)
 			}
 			CHECK(!err, "request %u: its controls: %s", seq, strerror(err));
 			memcpy(out_addr[slot], j->bits, j->rec.bits_len);
-			if (begins)
-				qbuf(V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, cap_next++ % NCAP, -1, 0, 0, 0);
+			if (begins) {
+				qbuf(V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, cap_next % ncap, -1, 0, 0, 0,
+				     ndmabufs ? cap_next % ndmabufs : 0);
+				cap_next++;
+			}
 			qbuf(V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, slot, req, j->rec.bits_len,
-			     j->rec.timestamp, hold ? V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF : 0);
+			     j->rec.timestamp, hold ? V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF : 0, 0);
 			err = xioctl(req, MEDIA_REQUEST_IOC_QUEUE, NULL);
 			if (err == EIO)
 				eio("MEDIA_REQUEST_IOC_QUEUE");
@@ -456,9 +550,17 @@ int main(int argc, char **argv)
 					printf("req %u error\n", seq);
 					errors++;
 				} else {
+					const uint8_t *frame = cap_addr[b.index];
+					size_t room = cap_len[b.index];
+
+					if (ndmabufs) {
+						frame = dmabuf_addr[cap_dmabuf[b.index]];
+						room = dmabuf_len[cap_dmabuf[b.index]];
+						printf("frame %u dmabuf %u\n", seq, cap_dmabuf[b.index]);
+					}
+					CHECK(b.m.planes[0].bytesused <= room, "a frame larger than its buffer");
 					printf("req %u done %016llx\n", seq,
-					       (unsigned long long)fnv1a(cap_addr[b.index],
-									 b.m.planes[0].bytesused));
+					       (unsigned long long)fnv1a(frame, b.m.planes[0].bytesused));
 					done++;
 				}
 			}
