@@ -59,19 +59,19 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Stops the daemon holding the bridge (if any) and waits until it is gone. */
-export async function stopDaemon(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+/** Stops the daemon holding the bridge (if any) and waits (@exitMs) until it is gone. */
+export async function stopDaemon(signal: NodeJS.Signals = "SIGTERM", exitMs = 10_000): Promise<void> {
   const pid = daemonPid();
   if (!pid) return;
   process.kill(pid, signal);
-  await waitFor(`daemon ${pid} to exit`, () => !alive(pid) && daemonPid() === 0);
+  await waitFor(`daemon ${pid} to exit`, () => !alive(pid) && daemonPid() === 0, exitMs);
 }
 
 /**
  * Starts `daedalusd run` in the background, as the VM harness does, with
- * @env added to its environment, and waits for HELLO.
+ * @env added to its environment, and waits (@connectMs) for HELLO.
  */
-export async function startDaemon(args: string[] = [], env?: Record<string, string>): Promise<number> {
+export async function startDaemon(args: string[] = [], env?: Record<string, string>, connectMs = 20_000): Promise<number> {
   const logFile = Bun.file(DAEMON_LOG);
   const child = Bun.spawn(daedalusd("run", "-v", ...args), {
     cwd: ROOT,
@@ -81,7 +81,7 @@ export async function startDaemon(args: string[] = [], env?: Record<string, stri
     stderr: logFile,
   });
   child.unref();
-  await waitFor("the daemon to connect", connected, 20_000);
+  await waitFor("the daemon to connect", connected, connectMs);
   return child.pid;
 }
 

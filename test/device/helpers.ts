@@ -24,6 +24,7 @@ import {
   sysfs,
   waitFor,
 } from "../../scripts/lib/guest";
+import { CHANGE_SIZES } from "../helpers/decode-clips";
 import { Codec, decodeKernelMessage, type KernelMessage, MSG_MAX_LEN } from "../../src/protocol/messages";
 import { UAPI } from "../../src/protocol/uapi";
 
@@ -294,3 +295,28 @@ export function packedFrameMd5s(bytes: Uint8Array, size: number): string[] {
   return out;
 }
 
+const align16 = (n: number) => Math.ceil(n / 16) * 16;
+
+/**
+ * FFmpeg's filter arguments for a stream that changes size (CHANGE_SIZES).
+ * Two FFmpeg 5.1 limits, whatever the driver, worked around in its filter
+ * graph:
+ * - At a source change libavcodec's v4l2 wrapper waits until every frame
+ *   it gave out is released, but ffmpeg keeps a reference to its last
+ *   frame: it would wait for ever. `copy` gives ffmpeg frames of its own.
+ * - It reads the visible rectangle (G_SELECTION) when it starts but not
+ *   after a source change: later frames come out at the coded size
+ *   (432x240 for 426x240). A crop, evaluated again each time the frame
+ *   size changes, cuts them to the visible size; on libavcodec's own
+ *   frames it does nothing.
+ * -autoscale 0 keeps each frame its own size.
+ */
+export function visibleCrop(): string[] {
+  let w = "iw";
+  let h = "ih";
+  for (const [width, height] of CHANGE_SIZES) {
+    if (align16(width) !== width) w = `if(eq(iw\\,${align16(width)})\\,${width}\\,${w})`;
+    if (align16(height) !== height) h = `if(eq(ih\\,${align16(height)})\\,${height}\\,${h})`;
+  }
+  return ["-autoscale", "0", "-vf", `copy,crop=w=${w}:h=${h}:x=0:y=0`];
+}

@@ -104,9 +104,20 @@ export class Trace {
 /** Runs the client for @abi on the decoder node: @clip, then @steps in order. */
 export function seq(clip: Clip, steps: string[], abi: Abi = "64"): Trace {
   const r = run([client(abi), "run", nodes().video, clip.path, ...steps], { timeoutMs: SEQ_TIMEOUT });
-  const lines = r.out.split("\n").filter((l) => l);
-  if (r.code !== 0) {
-    throw new Error(`m2m-seq exited with ${r.code}:\n${lines.join("\n")}\n${r.err}\n(steps: ${steps.join(" ")})`);
+  return trace(r.code, r.out, r.err, steps);
+}
+
+/** seq() in the background, for a client that runs beside others. */
+export async function spawnSeq(clip: Clip, steps: string[]): Promise<Trace> {
+  const proc = Bun.spawn([client(), "run", nodes().video, clip.path, ...steps], { stdout: "pipe", stderr: "pipe" });
+  const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+  return trace(await proc.exited, out, err, steps);
+}
+
+function trace(code: number | null, out: string, err: string, steps: string[]): Trace {
+  const lines = out.split("\n").filter((l) => l);
+  if (code !== 0) {
+    throw new Error(`m2m-seq exited with ${code}:\n${lines.join("\n")}\n${err}\n(steps: ${steps.join(" ")})`);
   }
   const auOf = new Map<number, number>();
   for (const l of lines.filter((x) => x.startsWith("queue "))) {

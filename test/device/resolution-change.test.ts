@@ -8,7 +8,7 @@
 // each stream in a loop through every change without checking pixels.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { basename, dirname } from "node:path";
-import { CHANGE_SIZES, type ChangeClip, depthChangeClips, resolutionChangeClips } from "../helpers/decode-clips";
+import { type ChangeClip, depthChangeClips, resolutionChangeClips } from "../helpers/decode-clips";
 import { streamHdr } from "../helpers/stream-hdr";
 import {
   COMPLIANCE_TIMEOUT,
@@ -24,6 +24,7 @@ import {
   reportCompliance,
   restartDaemon,
   startDaemon,
+  visibleCrop,
 } from "./helpers";
 
 const SIZE_CHANGES = inVm ? resolutionChangeClips() : [];
@@ -34,30 +35,6 @@ const ALL_CHANGES = reduced
   : [...SIZE_CHANGES, ...DEPTH_CHANGES];
 const label = ({ clip, parts }: ChangeClip) =>
   `${clip.codec} ${parts.map((p) => `${p.width}x${p.height}${p.bitDepth > 8 ? ` ${p.bitDepth}-bit` : ""}`).join(" -> ")}`;
-const align16 = (n: number) => Math.ceil(n / 16) * 16;
-
-/**
- * Two FFmpeg 5.1 limits, whatever the driver, worked around in its filter
- * graph:
- * - At a source change libavcodec's v4l2 wrapper waits until every frame
- *   it gave out is released, but ffmpeg keeps a reference to its last
- *   frame: it would wait for ever. `copy` gives ffmpeg frames of its own.
- * - It reads the visible rectangle (G_SELECTION) when it starts but not
- *   after a source change: later frames come out at the coded size
- *   (432x240 for 426x240). A crop, evaluated again each time the frame
- *   size changes, cuts them to the visible size; on libavcodec's own
- *   frames it does nothing.
- * -autoscale 0 keeps each frame its own size.
- */
-function visibleCrop(): string[] {
-  let w = "iw";
-  let h = "ih";
-  for (const [width, height] of CHANGE_SIZES) {
-    if (align16(width) !== width) w = `if(eq(iw\\,${align16(width)})\\,${width}\\,${w})`;
-    if (align16(height) !== height) h = `if(eq(ih\\,${align16(height)})\\,${height}\\,${h})`;
-  }
-  return ["-autoscale", "0", "-vf", `copy,crop=w=${w}:h=${h}:x=0:y=0`];
-}
 
 describe.skipIf(!inVm)("dynamic resolution change", () => {
   beforeAll(async () => {
