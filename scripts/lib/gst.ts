@@ -44,30 +44,40 @@ function launch(pipeline: string, registry?: string) {
 }
 
 /**
- * Per-frame MD5s of @clip's frames as a stateless v4l2codecs element gives
- * them (NV12, or P010 for a 10-bit clip), packed without GStreamer's row
- * padding, as ffmpeg's framemd5 hashes `-pix_fmt nv12` (`p010le`) frames:
- * equal lists mean plain libavcodec's pictures, sample for sample (no
- * conversion, which would treat interlaced frames per field). @registry:
- * GStreamer's plugin registry file (v4l2codecs registers its elements for
- * the decoders present when it scans).
+ * Per-frame MD5s of @clip's frames as GStreamer's @which decoder gives
+ * them (default: the stateless node's v4l2codecs element), packed without
+ * GStreamer's row padding, as ffmpeg's framemd5 hashes `-pix_fmt nv12`
+ * (`p010le` for a 10-bit clip) frames: equal lists mean plain libavcodec's
+ * pictures, sample for sample (no colour conversion, which could hide a
+ * small error or treat interlaced frames per field). v4l2codecs copies its
+ * frames into GStreamer's default layout for a sink that takes no video
+ * meta; the stateful node's v4l2*dec and avdec_* hand their own buffers,
+ * whose layout (the node pads rows and planes to whole macroblocks) only
+ * their video meta describes, which filesink ignores: their I420 goes
+ * through videoconvert to NV12, which reads the meta and only interleaves
+ * the chroma samples, losing nothing. The size must not change within the
+ * clip. @registry: GStreamer's plugin registry file (v4l2codecs registers
+ * its elements for the decoders present when it scans).
  */
-export function gstRawFrameMd5s(clip: Clip, opts: { registry?: string } = {}): string[] {
+export function gstRawFrameMd5s(clip: Clip, opts: { which?: GstDecoder; registry?: string } = {}): string[] {
+  const which = opts.which ?? "v4l2sl";
   const ten = clip.bitDepth === 10;
   const out = `/tmp/gst-${process.pid}-${clip.codec}.yuv`;
-  launch([...front(clip, "v4l2sl"), `video/x-raw,format=${ten ? "P010_10LE" : "NV12"}`, `filesink location=${out}`].join(" ! "),
+  const raw = which === "v4l2sl" ? [] : ["video/x-raw,format=I420", "videoconvert"];
+  launch([...front(clip, which), ...raw, `video/x-raw,format=${ten ? "P010_10LE" : "NV12"}`, `filesink location=${out}`].join(" ! "),
     opts.registry);
   const bytes = readFileSync(out);
   rmSync(out, { force: true });
   // GStreamer's default layout of both: each plane's rows padded to 4 bytes.
-  const { height: h } = clip;
+  const h = clip.height;
   const row = clip.width * (ten ? 2 : 1);
   const stride = Math.ceil(row / 4) * 4;
-  const frameSize = stride * h + stride * (h / 2);
+  const chromaRows = Math.ceil(h / 2);
+  const frameSize = stride * (h + chromaRows);
   const md5s: string[] = [];
   for (let at = 0; at + frameSize <= bytes.length; at += frameSize) {
     const hash = createHash("md5");
-    for (let r = 0; r < h + h / 2; r++) hash.update(bytes.subarray(at + r * stride, at + r * stride + row));
+    for (let r = 0; r < h + chromaRows; r++) hash.update(bytes.subarray(at + r * stride, at + r * stride + row));
     md5s.push(hash.digest("hex"));
   }
   return md5s;
@@ -79,7 +89,8 @@ export const ffmpegPixFmtFor = (clip: Clip) => (clip.bitDepth === 10 ? "p010le" 
 /**
  * Per-frame MD5s of @clip decoded by GStreamer with the node's decoder
  * ("v4l2") or libav's ("av"); the I420 frames go through one conversion to
- * RGBA (rows without padding for a checksum to trip over).
+ * RGBA (rows without padding for a checksum to trip over). For a clip
+ * whose size changes, which gstRawFrameMd5s() cannot read.
  */
 export function gstFrameMd5s(clip: Clip, which: "v4l2" | "av"): string[] {
   const r = launch([...front(clip, which), "video/x-raw,format=I420", "videoconvert", "video/x-raw,format=RGBA",
