@@ -234,6 +234,58 @@ describe.skipIf(!inVm)("a rogue daemon", () => {
     TIMEOUT,
   );
 
+  // Issue 15, point 5: FFmpeg sets CAPTURE up before the stream is parsed;
+  // a daemon that then describes the stream (in the client's own format,
+  // or in another) and never decodes must not leave the context paused out
+  // of the watchdog's sight: the frame buffers go to the daemon again (at
+  // once, or after FFmpeg's new CAPTURE setup), the watchdog fails the
+  // context, and the client hears of it and exits.
+  for (const [what, width, height] of [["its own format", 854, 480], ["another format", 640, 360]] as const) {
+    test(`a daemon that describes the stream in ${what} and then says nothing: the watchdog ends the context`, async () => {
+      const rogue = br as RawBridge;
+      const timeouts = counter("timeouts");
+      const client = Bun.spawn(
+        ["ffmpeg", "-nostdin", "-v", "error", "-c:v", "h264_v4l2m2m", "-i", clip.path, "-f", "null", "-"],
+        { stdout: "ignore", stderr: "pipe" },
+      );
+      let ctx = 0;
+      let capbufs = 0;
+      let told = false;
+      const serve = () => {
+        for (;;) {
+          let m: KernelMessage;
+          try {
+            m = rogue.read(0);
+          } catch {
+            return;
+          }
+          if (m.type === "START") ctx = m.msg.hdr.ctx_id;
+          if (m.type === "CAPBUF" && told) capbufs++;
+          if (m.type === "PING") rogue.write(encodePing("PONG", m.msg.hdr.seq, m.msg.cookie));
+        }
+      };
+      await waitFor("the client's context", () => (serve(), ctx !== 0), 30_000);
+      const info = encode(STREAM_INFO, MsgType.STREAM_INFO, ctx, {
+        width, height, visible_left: 0, visible_top: 0, visible_width: width, visible_height: height,
+        pixfmt: 0, bit_depth: 8, min_buffers: 4, colorspace: 0, xfer_func: 0, ycbcr_enc: 0, quantization: 0, reserved: 0,
+      });
+      expect(rogue.write(info)).toBe(STREAM_INFO.size);
+      told = true;
+      // The rogue reads on (and answers PINGs) but decodes nothing.
+      const exited = (async () => {
+        while (!(await exitedWithin(client, 200))) serve();
+        return true;
+      })();
+      const ended = await Promise.race([exited, Bun.sleep(60_000).then(() => false)]);
+      if (!ended) client.kill("SIGKILL");
+      await client.exited;
+      expect(ended).toBe(true);
+      expect(capbufs).toBeGreaterThan(0);
+      expect(counter("timeouts")).toBe(timeouts + 1);
+      await waitFor("the client's context to be freed", () => liveContexts() === 0, 10_000);
+    }, TIMEOUT);
+  }
+
   test("after the rogue lets go, the real daemon decodes bit-exact", async () => {
     br?.close();
     br = undefined;
