@@ -18,9 +18,9 @@
 // served, frames compared, kills survived, and memory and slab before and
 // after; afterwards no context and no buffer memory is left, and
 // scripts/vm fails the run on any kernel report (KASAN, lockdep and
-// kmemleak on the debug kernel, where it runs: 30 minutes in
-// `scripts/test --full`, two in CI). Without DAEDALUS_SOAK_SECONDS it is
-// skipped.
+// kmemleak on the debug kernel, where `scripts/test --full` runs it for 30
+// minutes; CI runs it on 6.12 for 90 s). Without DAEDALUS_SOAK_SECONDS it
+// is skipped.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import type { Clip } from "../../scripts/lib/clips";
@@ -72,8 +72,13 @@ function meminfo(key: string): number {
 
 const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
 
-/** How a run ended. */
-type Outcome = { kind: "compared"; frames: number } | { kind: "cut" } | { kind: "killed" } | { kind: "wrong"; why: string };
+/** How a run ended; "shed": a storm past its context's share of the daemon's queue, failed alone (EIO). */
+type Outcome =
+  | { kind: "compared"; frames: number }
+  | { kind: "cut" }
+  | { kind: "killed" }
+  | { kind: "shed" }
+  | { kind: "wrong"; why: string };
 
 /** Races @p against RUN_LIMIT_MS; @kill ends the run's process if it hung. */
 async function limited<T>(p: Promise<T>, kill: () => void): Promise<T | "hung"> {
@@ -102,7 +107,7 @@ describe.skipIf(!inVm || !SECONDS)("soak: eight clients, every codec, seeks, cha
   /** The daemon is being killed or started: clients wait. */
   let down = false;
   let stopAt = 0;
-  const tally = { runs: 0, compared: 0, frames: 0, cut: 0, clientKills: 0, daemonKills: 0 };
+  const tally = { runs: 0, compared: 0, frames: 0, cut: 0, shed: 0, clientKills: 0, daemonKills: 0 };
   const wrong: string[] = [];
 
   beforeAll(async () => {
@@ -160,12 +165,19 @@ describe.skipIf(!inVm || !SECONDS)("soak: eight clients, every codec, seeks, cha
     }
   }
 
-  /** A STREAMOFF/STREAMON storm on CAPTURE: each call must succeed. */
+  /**
+   * A STREAMOFF/STREAMON storm on CAPTURE: each call succeeds, or, once the
+   * storm's STOPs outrun a daemon busy with seven others past its context's
+   * share of the queue, that context alone fails (EIO) and the others go on
+   * (fair-share.test.ts).
+   */
   async function stormRun(clip: Clip): Promise<Outcome> {
     try {
       const t = await spawnSeq(clip, [...INIT, "reqbufs-cap:4", "streamon-cap", "storm:500"]);
       const line = t.lineStarting("storm ")[0] ?? "";
-      return /^storm 500 failed 0 /.test(line) ? { kind: "compared", frames: 0 } : { kind: "wrong", why: `storm: ${line}` };
+      if (/^storm 500 failed 0 /.test(line)) return { kind: "compared", frames: 0 };
+      if (/^storm 500 failed \d+ first EIO$/.test(line)) return { kind: "shed" };
+      return { kind: "wrong", why: `storm: ${line}` };
     } catch (e) {
       return { kind: "wrong", why: `storm: ${String(e).slice(0, 400)}` };
     }
@@ -219,6 +231,8 @@ describe.skipIf(!inVm || !SECONDS)("soak: eight clients, every codec, seeks, cha
       tally.runs++;
       if (outcome.kind === "killed") {
         tally.clientKills++;
+      } else if (outcome.kind === "shed") {
+        tally.shed++;
       } else if (epoch !== seen || down) {
         // The daemon died during the run: it had to end, and it did.
         tally.cut++;
@@ -271,7 +285,7 @@ describe.skipIf(!inVm || !SECONDS)("soak: eight clients, every codec, seeks, cha
       console.log(
         `soak: ${SECONDS} s, ${CLIENTS} clients on ${nodes().video}: ${tally.runs} contexts served, ` +
           `${tally.compared} compared (${tally.frames} frames), ${tally.cut} cut short by ${tally.daemonKills} daemon kills, ` +
-          `${tally.clientKills} clients killed; slab ${mib(before.slab)} -> ${mib(after.slab)}, ` +
+          `${tally.clientKills} clients killed, ${tally.shed} storms failed alone past their share; slab ${mib(before.slab)} -> ${mib(after.slab)}, ` +
           `MemAvailable ${mib(before.available)} -> ${mib(after.available)}`,
       );
       expect(wrong).toEqual([]);
