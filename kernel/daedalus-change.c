@@ -78,6 +78,17 @@ static void daedalus_change_format(struct daedalus_ctx *ctx,
 	daedalus_fmt_adjust_raw(&caps, depth, pix);
 }
 
+/* Whether the client's CAPTURE format already is the one @si describes. */
+static bool daedalus_change_is_set_up(struct daedalus_ctx *ctx,
+				      const struct daedalus_msg_stream_info *si)
+{
+	struct v4l2_pix_format_mplane pix;
+
+	daedalus_change_format(ctx, si, &pix);
+	return pix.width == ctx->cap_fmt.width && pix.height == ctx->cap_fmt.height &&
+	       pix.pixelformat == ctx->cap_fmt.pixelformat;
+}
+
 /* The stream as @si describes it becomes what every query answers; then the event. */
 static void daedalus_change_apply(struct daedalus_ctx *ctx,
 				  const struct daedalus_msg_stream_info *si, bool dynamic)
@@ -130,15 +141,13 @@ static void daedalus_change_apply(struct daedalus_ctx *ctx,
  */
 bool daedalus_change_stream(struct daedalus_ctx *ctx, const struct daedalus_msg_stream_info *si)
 {
-	struct v4l2_pix_format_mplane pix;
 	bool streaming, dynamic, defer, set_up;
 	unsigned long flags;
 
-	daedalus_change_format(ctx, si, &pix);
-	spin_lock_irqsave(&ctx->buf_lock, flags);
+	/* Both are the handle's, under ctx->lock: stable here. */
 	streaming = vb2_is_streaming(&ctx->cap_q);
-	set_up = streaming && !ctx->bit_depth && pix.width == ctx->cap_fmt.width &&
-		 pix.height == ctx->cap_fmt.height && pix.pixelformat == ctx->cap_fmt.pixelformat;
+	set_up = streaming && !ctx->bit_depth && daedalus_change_is_set_up(ctx, si);
+	spin_lock_irqsave(&ctx->buf_lock, flags);
 	dynamic = streaming && !set_up;
 	defer = dynamic && ctx->cap_ready;
 	if (defer) {

@@ -5,7 +5,7 @@
 //
 // DAEDALUS_CLIENT_KILLS sets the number of cycles (default 500).
 import { beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { robustnessClips } from "../helpers/decode-clips";
 import {
   bridgeDebugfs,
@@ -14,6 +14,7 @@ import {
   holdsNode,
   ffmpegFrameMd5s,
   inVm,
+  kib,
   liveContexts,
   nodes,
   seededRandom,
@@ -25,12 +26,6 @@ const CYCLES = Number(process.env.DAEDALUS_CLIENT_KILLS ?? 500);
 /* Cycles before the first measurement: the daemon's allocator and the slab caches warm up. */
 const WARMUP = Math.min(50, Math.floor(CYCLES / 4));
 const MiB = 1024 * 1024;
-
-function kib(file: string, key: string): number {
-  const m = readFileSync(file, "utf8").match(new RegExp(`^${key}:\\s+(\\d+) kB$`, "m"));
-  if (!m) throw new Error(`${file} has no ${key}`);
-  return Number(m[1]) * 1024;
-}
 
 /** v4l2-ctl streaming @path through @video. */
 const streamCmd = (video: string, path: string) => [

@@ -320,3 +320,10 @@ export function visibleCrop(): string[] {
   }
   return ["-autoscale", "0", "-vf", `copy,crop=w=${w}:h=${h}:x=0:y=0`];
 }
+
+/** The "@key: N kB" line of @file (/proc/meminfo, /proc/PID/status), in bytes. */
+export function kib(file: string, key: string): number {
+  const m = readFileSync(file, "utf8").match(new RegExp(`^${key}:\\s+(\\d+) kB$`, "m"));
+  if (!m) throw new Error(`${file} has no ${key}`);
+  return Number(m[1]) * 1024;
+}

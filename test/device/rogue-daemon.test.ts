@@ -54,6 +54,36 @@ function encode(layout: StructLayout, type: number, ctx: number, fields: Record<
   return bytes;
 }
 
+/** The real client the rogue serves: FFmpeg's wrapper decoding @path through the node. */
+const spawnClient = (path: string) =>
+  Bun.spawn(["ffmpeg", "-nostdin", "-v", "error", "-c:v", "h264_v4l2m2m", "-i", path, "-f", "null", "-"], {
+    stdout: "ignore",
+    stderr: "pipe",
+  });
+
+/**
+ * Reads every message the kernel has queued for @rogue, answering each PING
+ * (the kernel would otherwise count the daemon as gone) and handing the
+ * others to @take. Returns the number of PONGs sent.
+ */
+function readKernel(rogue: RawBridge, take: (m: KernelMessage) => void): number {
+  let pongs = 0;
+  for (;;) {
+    let m: KernelMessage;
+    try {
+      m = rogue.read(0);
+    } catch {
+      return pongs;
+    }
+    if (m.type === "PING") {
+      rogue.write(encodePing("PONG", m.msg.hdr.seq, m.msg.cookie));
+      pongs++;
+    } else {
+      take(m);
+    }
+  }
+}
+
 function setHeader(bytes: Uint8Array, field: "length" | "type" | "ctx_id", value: number): Uint8Array {
   const at = flattenFields(HEADER).get(field)?.offset ?? -1;
   const view = new DataView(bytes.buffer, bytes.byteOffset);
@@ -84,32 +114,19 @@ describe.skipIf(!inVm)("a rogue daemon", () => {
     `${MESSAGES.toLocaleString("en")} malicious messages are refused and counted, and none takes effect`,
     async () => {
       const rogue = br as RawBridge;
-      const client = Bun.spawn(
-        ["ffmpeg", "-nostdin", "-v", "error", "-c:v", "h264_v4l2m2m", "-i", clip.path, "-f", "null", "-"],
-        { stdout: "ignore", stderr: "pipe" },
-      );
+      const client = spawnClient(clip.path);
       // What the kernel tells the rogue: the context, its jobs and frame buffers.
       const jobs: { ctx: number; tag: number; index: number }[] = [];
       const capbufs: { ctx: number; tag: number; index: number; size: number }[] = [];
       let ctx = 0;
       let pongs = 0;
       const drain = () => {
-        for (;;) {
-          let m: KernelMessage;
-          try {
-            m = rogue.read(0);
-          } catch {
-            return;
-          }
+        pongs += readKernel(rogue, (m) => {
           const id = m.msg.hdr.ctx_id;
           if (m.type === "START") ctx = id;
           if (m.type === "JOB") jobs.push({ ctx: id, tag: m.msg.tag, index: m.msg.index });
           if (m.type === "CAPBUF") capbufs.push({ ctx: id, tag: m.msg.tag, index: m.msg.index, size: m.msg.size });
-          if (m.type === "PING") {
-            rogue.write(encodePing("PONG", m.msg.hdr.seq, m.msg.cookie));
-            pongs++;
-          }
-        }
+        });
       };
       await waitFor("the client's first bitstream buffer", () => (drain(), jobs.length > 0), 30_000);
 
@@ -244,26 +261,15 @@ describe.skipIf(!inVm)("a rogue daemon", () => {
     test(`a daemon that describes the stream in ${what} and then says nothing: the watchdog ends the context`, async () => {
       const rogue = br as RawBridge;
       const timeouts = counter("timeouts");
-      const client = Bun.spawn(
-        ["ffmpeg", "-nostdin", "-v", "error", "-c:v", "h264_v4l2m2m", "-i", clip.path, "-f", "null", "-"],
-        { stdout: "ignore", stderr: "pipe" },
-      );
+      const client = spawnClient(clip.path);
       let ctx = 0;
       let capbufs = 0;
       let told = false;
-      const serve = () => {
-        for (;;) {
-          let m: KernelMessage;
-          try {
-            m = rogue.read(0);
-          } catch {
-            return;
-          }
+      const serve = () =>
+        readKernel(rogue, (m) => {
           if (m.type === "START") ctx = m.msg.hdr.ctx_id;
           if (m.type === "CAPBUF" && told) capbufs++;
-          if (m.type === "PING") rogue.write(encodePing("PONG", m.msg.hdr.seq, m.msg.cookie));
-        }
-      };
+        });
       await waitFor("the client's context", () => (serve(), ctx !== 0), 30_000);
       const info = encode(STREAM_INFO, MsgType.STREAM_INFO, ctx, {
         width, height, visible_left: 0, visible_top: 0, visible_width: width, visible_height: height,

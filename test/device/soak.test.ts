@@ -22,7 +22,6 @@
 // minutes; CI runs it on 6.12 for 90 s). Without DAEDALUS_SOAK_SECONDS it
 // is skipped.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
 import type { Clip } from "../../scripts/lib/clips";
 import {
   av1Clip,
@@ -40,6 +39,7 @@ import {
   DecodeResult,
   ffmpegFrameMd5s,
   inVm,
+  kib,
   liveContexts,
   nodes,
   seededRandom,
@@ -64,11 +64,7 @@ const DAEMON_MS = 180_000;
 /** Kernel slab that may stay after the soak (caches grown by eight clients at once). */
 const SLAB_GROWTH_LIMIT = 32 * 1024 * 1024;
 
-function meminfo(key: string): number {
-  const m = readFileSync("/proc/meminfo", "utf8").match(new RegExp(`^${key}:\\s+(\\d+) kB$`, "m"));
-  if (!m) throw new Error(`/proc/meminfo has no ${key}`);
-  return Number(m[1]) * 1024;
-}
+const meminfo = (key: string) => kib("/proc/meminfo", key);
 
 const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
 
