@@ -41,7 +41,8 @@ export { ffmpegPixFmtFor, gstFrameMd5s, gstRawFrameMd5s } from "../../scripts/li
  * file and every kernel path still runs. DAEDALUS_REDUCED=2 (arm64, 6.1
  * and the debug kernel, where every process starts seconds slower) also
  * cuts the files that only decode clip matrices (decode, decode-command,
- * v4l2-ctl, large) to one clip per client and layout.
+ * v4l2-ctl, large) to one clip per client and layout, and v4l2-compliance's
+ * streaming runs (each sleeps 16 s in its blocking-wait test) to H.264.
  */
 const reduction = Number(process.env.DAEDALUS_REDUCED ?? 0);
 export const reduced = reduction >= 1;

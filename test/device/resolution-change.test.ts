@@ -19,6 +19,7 @@ import {
   ffmpegFrameMd5s,
   gstFrameMd5s,
   inVm,
+  minimal,
   nodes,
   reduced,
   reportCompliance,
@@ -89,10 +90,12 @@ describe.skipIf(!inVm)("dynamic resolution change", () => {
   });
 
   describe("v4l2-compliance 1.30 streams through each change, looping, with no failure", () => {
+    // Minimal runs stream the size change alone: each run sleeps 16 s in
+    // v4l2-compliance's blocking-wait test, and the clients above take both.
     // It streams the node's default OUTPUT format: the daemon offers only the codec under test.
     afterAll(() => restartDaemon(), 60_000);
 
-    for (const c of ALL_CHANGES) {
+    for (const c of minimal ? ALL_CHANGES.slice(0, 1) : ALL_CHANGES) {
       test(label(c), async () => {
         await restartDaemon([c.clip.codec]);
         const changes = counter("source_changes");
