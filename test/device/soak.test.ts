@@ -19,7 +19,7 @@
 // after; afterwards no context and no buffer memory is left, and
 // scripts/vm fails the run on any kernel report (KASAN, lockdep and
 // kmemleak on the debug kernel, where `scripts/test --full` runs it for 30
-// minutes; CI runs it on 6.12 for 90 s). Without DAEDALUS_SOAK_SECONDS it
+// minutes; CI runs it on 6.12 for 60 s). Without DAEDALUS_SOAK_SECONDS it
 // is skipped.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Clip } from "../../scripts/lib/clips";
