@@ -50,6 +50,11 @@
  *                           CAPTURE memory is: CMA on a Pi), queued in turn, so
  *                           that a buffer index carries another dmabuf each
  *                           time, as Chromium's GBM buffers do
+ *   setup:dmabuf:N:R        the same, the first R of them exported read-only
+ *                           (a client's mistake: nothing may write into them
+ *                           through a mapping); an ERROR buffer then says
+ *                           which dmabuf it carried "frame-error <serial>
+ *                                                   <index> dmabuf <n>"
  *   wait-event              one event by a blocking DQEVENT (the only step that
  *                           blocks in the kernel)       "event ..." or
  *                                                       "result wait-event <ERRNO>"
@@ -152,6 +157,7 @@ static struct {
 	uint8_t *alien;				/* feed-bad's other-codec bytes, or NULL */
 	size_t alien_len;
 	unsigned int ndmabufs;			/* setup:dmabuf's N; 0: MMAP */
+	unsigned int ro_dmabufs;		/* of them, exported read-only */
 	struct dmabuf dmabufs[MAX_DMABUFS];
 	unsigned int dmabuf_next;		/* where the turn goes on */
 	int exporter;				/* the handle that exported them */
@@ -358,7 +364,8 @@ static void export_dmabufs(const char *device)
 		die(2, "the exporting handle has no buffers");
 	for (unsigned int i = 0; i < s.ndmabufs; i++) {
 		struct v4l2_exportbuffer eb = { .type = s.cap.type, .index = cb.index + i,
-						.flags = O_RDWR | O_CLOEXEC };
+						.flags = (i < s.ro_dmabufs ? O_RDONLY : O_RDWR) |
+							 O_CLOEXEC };
 		struct dmabuf *d = &s.dmabufs[i];
 		size_t len;
 
@@ -827,7 +834,10 @@ static bool take_frames(unsigned int limit)
 		any = true;
 		frame = frame_data(b.index);
 		unqueued(&s.cap, b.index);
-		if (b.flags & V4L2_BUF_FLAG_ERROR) {
+		if (b.flags & V4L2_BUF_FLAG_ERROR && memory_of(&s.cap) == V4L2_MEMORY_DMABUF) {
+			say("frame-error %llu %u dmabuf %u", (unsigned long long)serial, b.index,
+			    s.cap.bufs[b.index].dmabuf);
+		} else if (b.flags & V4L2_BUF_FLAG_ERROR) {
 			say("frame-error %llu %u", (unsigned long long)serial, b.index);
 		} else if (planes[0].bytesused) {
 			char md5[33];
@@ -1170,9 +1180,12 @@ static void step(const char *arg)
 	} else if (!strncmp(arg, "setup:create:", 13)) {
 		s.create_scale = (unsigned int)atoi(arg + 13);
 	} else if (!strncmp(arg, "setup:dmabuf:", 13)) {
+		const char *ro = strchr(arg + 13, ':');
+
 		s.ndmabufs = (unsigned int)atoi(arg + 13);
-		if (!s.ndmabufs || s.ndmabufs > MAX_DMABUFS)
-			die(2, "setup:dmabuf wants 1 to 64 dmabufs");
+		s.ro_dmabufs = ro ? (unsigned int)atoi(ro + 1) : 0;
+		if (!s.ndmabufs || s.ndmabufs > MAX_DMABUFS || s.ro_dmabufs >= s.ndmabufs)
+			die(2, "setup:dmabuf wants 1 to 64 dmabufs, not all of them read-only");
 	} else if (!strcmp(name, "wait-event")) {
 		wait_event();
 	} else if (!strcmp(name, "scribble")) {

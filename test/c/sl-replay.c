@@ -28,7 +28,10 @@
  *                       round on an index carries another dmabuf each time
  *                       (as Chromium's GBM buffers do); each frame is read
  *                       from the dmabuf it was queued with, and "frame I
- *                       dmabuf D" says which
+ *                       dmabuf D" says which (for an ERROR frame too)
+ *     --read-only R     with --dmabuf, the first R dmabufs exported
+ *                       read-only (a client's mistake: nothing may write
+ *                       into them through a mapping)
  *
  * Requests go one at a time. Each prints "req I done HASH" (FNV-1a of the
  * frame), "req I error" (ERROR on the frame) or, with held pictures, "req
@@ -79,7 +82,7 @@ static size_t cap_len[NCAP], out_len[NOUT];
 static int reqs[NOUT];
 static uint64_t rng;
 /* --dmabuf: the dmabufs, mapped; the exporting handle; which one each index holds. */
-static unsigned int ndmabufs, ncap = NCAP;
+static unsigned int ndmabufs, ro_dmabufs, ncap = NCAP;
 static int dmabuf_fd[MAX_DMABUFS];
 static void *dmabuf_addr[MAX_DMABUFS];
 static size_t dmabuf_len[MAX_DMABUFS];
@@ -271,8 +274,10 @@ static void export_dmabufs(const char *vpath)
 			    &dmabuf_len[first]);
 		for (unsigned int i = 0; i < n; i++) {
 			struct v4l2_exportbuffer eb = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE,
-							.index = i, .flags = O_RDWR | O_CLOEXEC };
+							.index = i };
 			unsigned int d = first + i;
+
+			eb.flags = (d < ro_dmabufs ? O_RDONLY : O_RDWR) | O_CLOEXEC;
 
 			CHECK(!xioctl(video, VIDIOC_EXPBUF, &eb), "EXPBUF: %s", strerror(errno));
 			dmabuf_fd[d] = eb.fd;
@@ -450,7 +455,7 @@ int main(int argc, char **argv)
 	bool fuzz = false;
 
 	if (argc < 4)
-		fail("usage: sl-replay VIDEO MEDIA RECORDING [--rounds N] [--fuzz SEED] [--drop-ref K] [--abandon K] [--slow MS] [--dmabuf N]");
+		fail("usage: sl-replay VIDEO MEDIA RECORDING [--rounds N] [--fuzz SEED] [--drop-ref K] [--abandon K] [--slow MS] [--dmabuf N [--read-only R]]");
 	for (int a = 4; a + 1 < argc; a += 2) {
 		long v = strtol(argv[a + 1], NULL, 0);
 
@@ -466,6 +471,8 @@ int main(int argc, char **argv)
 			slow = v;
 		else if (!strcmp(argv[a], "--dmabuf"))
 			ndmabufs = (unsigned int)v;
+		else if (!strcmp(argv[a], "--read-only"))
+			ro_dmabufs = (unsigned int)v;
 		else
 			fail("unknown option %s", argv[a]);
 	}
@@ -477,6 +484,7 @@ int main(int argc, char **argv)
 		      "--dmabuf takes more than this recording's %u requests, at most %u", ncap,
 		      MAX_DMABUFS);
 	}
+	CHECK(ro_dmabufs < ndmabufs || !ro_dmabufs, "--read-only takes fewer than --dmabuf's dmabufs");
 	setup(argv[1], argv[2]);
 
 	for (unsigned int r = 0; r < rounds; r++) {
@@ -547,6 +555,8 @@ int main(int argc, char **argv)
 				struct v4l2_buffer b = dqbuf(V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE);
 
 				if (b.flags & V4L2_BUF_FLAG_ERROR) {
+					if (ndmabufs)
+						printf("frame %u dmabuf %u\n", seq, cap_dmabuf[b.index]);
 					printf("req %u error\n", seq);
 					errors++;
 				} else {

@@ -8,7 +8,8 @@
 // uses: CMA on a Pi) than there are buffers, and reads each frame from the
 // dmabuf it queued. GStreamer's decoder with capture-io-mode=dmabuf-import
 // does the same with the dmabufs of a pool downstream hands it
-// (test/c/gst-dmabuf-import.c); that client is built for x86 only.
+// (test/c/gst-dmabuf-import.c); that client is built for x86 only. A
+// dmabuf the daemon cannot map for writing comes back flagged ERROR.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -47,6 +48,19 @@ describe.skipIf(!inVm)("rotating imported dmabufs on CAPTURE", () => {
     const after = t.from("streamoff-out").frames();
     expect(picture(after)).toEqual(ref.filter((f) => f.au >= 20));
     expect(picture(t.before("streamoff-out").frames())).toEqual(ref.slice(0, t.before("streamoff-out").frames().length));
+  }, SEQ_TIMEOUT);
+
+  // A dmabuf exported read-only cannot be mapped for writing (EACCES): the
+  // daemon gives such a buffer back flagged ERROR at once, not after the
+  // watchdog's seconds, and the picture goes to the next buffer queued.
+  test("read-only dmabufs come back flagged ERROR at once; every picture lands in the others", () => {
+    const readOnly = 4;
+    const t = seq(clip, [...INIT, `setup:dmabuf:${DMABUFS}:${readOnly}`, `feed:0:${clip.frames}`, "stop", "last"]);
+    const errors = t.lineStarting("frame-error ").map((l) => Number(l.split(" ")[4]));
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors.filter((d) => d >= readOnly)).toEqual([]);
+    expect(picture(t.frames())).toEqual(ref);
+    expect(t.results("dqbuf-after-last").at(-1)).toBe("EPIPE");
   }, SEQ_TIMEOUT);
 
   const gst = join(process.env.DAEDALUS_TEST_CLIENTS ?? "", "gst-dmabuf-import");

@@ -98,6 +98,18 @@ describe.skipIf(!inVm)("limits on what one user may take", () => {
     expect(run(["dmesg"]).out).toMatch(/buffers refused: user 0 has 2 handles with buffers \(max_contexts_per_user\)/);
   });
 
+  // Issue 15, point 5: a client may ask as often as it likes; the kernel's
+  // log must not grow with it (a burst of ten a call site per five seconds).
+  test("a client asking 500 times past the limit is refused each time; the log says so a few times only", () => {
+    run(["dmesg", "-C"]);
+    const asks = 500;
+    const t = seq(clip, ["fmt-out", ...Array.from({ length: asks }, () => "reqbufs-out:1")]);
+    expect(t.results("reqbufs-out")).toEqual(Array.from({ length: asks }, () => "EBUSY"));
+    const lines = run(["dmesg"]).out.split("\n").filter((l) => l.includes("(max_contexts_per_user)"));
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.length).toBeLessThanOrEqual(20);
+  });
+
   test("opening stays unlimited: a hundred handles open at once, as v4l2-compliance checks", () => {
     const fds: number[] = [];
     try {

@@ -8,7 +8,11 @@
 // a context or buffer that was taken back, dropped quietly as stale; none
 // may take effect. Afterwards the client is gone without a trace, the
 // kernel's log is clean (scripts/vm checks) and the real daemon decodes.
+// Between those: a rogue that describes the stream and goes silent meets
+// the watchdog, and the dmabufs it can get of a client's buffers are
+// read-only for bitstream buffers (test/c/bridge-expbuf.c maps them).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
 import { flattenFields, type StructLayout, writeStruct, type Value } from "../../src/protocol/layout";
 import {
   codecMask,
@@ -25,6 +29,7 @@ import {
   MsgType,
   PROTO_MAGIC,
   PROTO_VERSION,
+  Queue,
   STREAM_INFO,
 } from "../../src/protocol/messages";
 import * as sys from "../../src/shim/sys";
@@ -291,6 +296,43 @@ describe.skipIf(!inVm)("a rogue daemon", () => {
       await waitFor("the client's context to be freed", () => liveContexts() === 0, 10_000);
     }, TIMEOUT);
   }
+
+  // Issue 15, point 5: the uAPI header promises that the dmabuf of a
+  // bitstream buffer the node allocated is read-only for the daemon, so a
+  // daemon taken over through libavcodec cannot rewrite a client's input;
+  // a frame buffer's dmabuf is writable (that is the daemon's job).
+  test("the dmabuf of a bitstream buffer the daemon holds maps read-only, EACCES for writing; a frame buffer's maps writable", async () => {
+    const rogue = br as RawBridge;
+    const client = spawnClient(clip.path);
+    let ctx = 0;
+    const jobs: { tag: number; index: number }[] = [];
+    const capbufs: { tag: number; index: number }[] = [];
+    const serve = () =>
+      readKernel(rogue, (m) => {
+        if (m.type === "START") ctx = m.msg.hdr.ctx_id;
+        if (m.type === "JOB") jobs.push({ tag: m.msg.tag, index: m.msg.index });
+        if (m.type === "CAPBUF") capbufs.push({ tag: m.msg.tag, index: m.msg.index });
+      });
+    const expbuf = (queue: number, b: { tag: number; index: number }) => {
+      const r = Bun.spawnSync([join(process.env.DAEDALUS_TEST_CLIENTS ?? "", "bridge-expbuf"),
+        ...[ctx, queue, b.index, b.tag].map(String)], { stdio: ["ignore", "pipe", "pipe", rogue.fd] });
+      return r.stdout.toString().trim().split("\n");
+    };
+    await waitFor("the client's first bitstream buffer", () => (serve(), jobs.length > 0), 30_000);
+    const job = jobs[0] as (typeof jobs)[number];
+    expect(expbuf(Queue.OUTPUT, job)).toEqual(["expbuf ok", "rw EACCES", "ro ok"]);
+    // The stream described in the client's own format: its frame buffers come.
+    const info = encode(STREAM_INFO, MsgType.STREAM_INFO, ctx, {
+      width: 854, height: 480, visible_left: 0, visible_top: 0, visible_width: 854, visible_height: 480,
+      pixfmt: 0, bit_depth: 8, min_buffers: 4, colorspace: 0, xfer_func: 0, ycbcr_enc: 0, quantization: 0, reserved: 0,
+    });
+    expect(rogue.write(info)).toBe(STREAM_INFO.size);
+    await waitFor("a frame buffer", () => (serve(), capbufs.length > 0), 30_000);
+    expect(expbuf(Queue.CAPTURE, capbufs[0] as (typeof capbufs)[number])).toEqual(["expbuf ok", "rw ok", "ro ok"]);
+    client.kill("SIGKILL");
+    await client.exited;
+    await waitFor("the client's context to be freed", () => (serve(), liveContexts() === 0), 30_000);
+  }, TIMEOUT);
 
   test("after the rogue lets go, the real daemon decodes bit-exact", async () => {
     br?.close();

@@ -7,7 +7,8 @@
 // short. What this file shows, for H.264, HEVC, VP8, VP9 and MPEG-2:
 // - a recording plays back with every frame decoded, the same twice;
 // - frame buffers of imported dmabufs, rotated over fewer indices: each
-//   frame in the dmabuf queued;
+//   frame in the dmabuf queued; dmabufs exported read-only, which the
+//   daemon cannot write into: those frames alone complete with ERROR;
 // - a request naming a reference no frame buffer carries: that frame, and
 //   only it, completes with ERROR, and the kernel logs which reference;
 // - a seeded fuzz over every compound control of each codec: every
@@ -163,6 +164,27 @@ describe.skipIf(!inVm)("the stateless node when clients and the daemon misbehave
       // More dmabufs got frames than there are buffer indices, so indices carried several.
       const used = new Set(r.out.match(/^frame \d+ dmabuf \d+$/gm)?.map((l) => l.split(" ")[3]));
       expect(used.size, codec).toBeGreaterThan(buffers);
+    }
+  }, 300_000);
+
+  // Issue 15, point 5: a frame buffer the daemon cannot map for writing (a
+  // dmabuf exported read-only) completes its request with ERROR at once,
+  // not at the watchdog; the daemon's decoder keeps its own references, so
+  // every other frame is still right.
+  test("read-only dmabufs: their frames alone complete with ERROR, at once; every other frame as with MMAP", () => {
+    const DMABUFS = 40;
+    const READ_ONLY = 6;
+    for (const [codec, path] of recordings) {
+      const r = replay(path, ["--dmabuf", String(DMABUFS), "--read-only", String(READ_ONLY), "--rounds", "2"]);
+      expect(r.code, `${codec}: ${r.out}`).toBe(0);
+      const dmabufOf = new Map(r.out.match(/^frame \d+ dmabuf \d+$/gm)?.map((l) => {
+        const f = l.split(" ");
+        return [Number(f[1]), Number(f[3])] as const;
+      }));
+      const base = [...(baseline.get(codec) ?? new Map()).values()];
+      const want = [...base, ...base].map((what, i) => ((dmabufOf.get(i) ?? -1) < READ_ONLY ? "error" : what));
+      expect([...r.reqs.values()], codec).toEqual(want);
+      expect(want.filter((w) => w === "error").length, codec).toBeGreaterThan(0);
     }
   }, 300_000);
 
