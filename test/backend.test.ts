@@ -16,6 +16,7 @@ const ROOT = join(import.meta.dir, "..");
 const clip = makeClip({ codec: "h264", width: 426, height: 240, frames: 16, container: "raw" });
 let driver = "";
 
+// A C build takes seconds on a busy machine, past bun's 5 s default for a hook.
 beforeAll(() => {
   driver = join(mkdtempSync(join(tmpdir(), "daedalus-backend-")), "backend-chunks");
   const sources = [...new Glob("c/*/*.c").scanSync(ROOT)].map((f) => join(ROOT, f));
@@ -25,7 +26,7 @@ beforeAll(() => {
     { stderr: "pipe" },
   );
   if (cc.exitCode !== 0) throw new Error(`the backend driver did not build:\n${cc.stderr}`);
-});
+}, 60_000);
 
 function feed(chunk: number): { code: number | null; pts: number[] } {
   const p = Bun.spawnSync([driver, clip.path, String(chunk)], { stdout: "pipe", stderr: "pipe" });

@@ -13,6 +13,7 @@ import { join } from "node:path";
 const ROOT = join(import.meta.dir, "..");
 let bin = "";
 
+// A C build takes seconds on a busy machine, past bun's 5 s default for a hook.
 beforeAll(() => {
   bin = join(mkdtempSync(join(tmpdir(), "daedalus-router-")), "router-test");
   const cc = Bun.spawnSync(
@@ -22,7 +23,7 @@ beforeAll(() => {
     { stderr: "pipe" },
   );
   if (cc.exitCode !== 0) throw new Error(`router-test did not build:\n${cc.stderr}`);
-});
+}, 60_000);
 
 function trace(scenario: string): string[] {
   const r = Bun.spawnSync([bin, scenario], { stdout: "pipe", stderr: "pipe" });

@@ -82,6 +82,7 @@ let fromC: Map<string, number>;
 /** The string definitions, as the C program printed them. */
 let stringsFromC: Map<string, string>;
 
+// A C build takes seconds on a busy machine, past bun's 5 s default for a hook.
 beforeAll(() => {
   const dir = mkdtempSync(join(tmpdir(), "daedalus-layout-"));
   writeFileSync(join(dir, "layout.c"), cProgram());
@@ -105,7 +106,7 @@ beforeAll(() => {
         return [key ?? "", Number(value)] as const;
       }),
   );
-});
+}, 60_000);
 
 /** Every size and offset of @layout as the C compiler sees the struct. */
 function expectSameLayout(layout: StructLayout): void {

@@ -271,7 +271,11 @@ export function compliance130(args: string[], mnt?: string) {
 
 /** Parses v4l2-compliance's closing line. */
 export function complianceTotals(out: string) {
-  const m = out.match(/Total for .*: (\d+), Succeeded: (\d+), Failed: (\d+), Warnings: (\d+)/);
+  // A media device's run (-m) ends with a grand total over the device and
+  // every interface under it; its first "Total for" is the media device's.
+  const m =
+    out.match(/Grand Total for .*: (\d+), Succeeded: (\d+), Failed: (\d+), Warnings: (\d+)/) ??
+    out.match(/Total for .*: (\d+), Succeeded: (\d+), Failed: (\d+), Warnings: (\d+)/);
   if (!m) throw new Error(`no totals in v4l2-compliance output:\n${out}`);
   const [, total, succeeded, failed, warnings] = m.map(Number);
   return { total, succeeded, failed, warnings };
