@@ -273,9 +273,9 @@ export function compliance130(args: string[], mnt?: string) {
 export function complianceTotals(out: string) {
   // A media device's run (-m) ends with a grand total over the device and
   // every interface under it; its first "Total for" is the media device's.
-  const m =
-    out.match(/Grand Total for .*: (\d+), Succeeded: (\d+), Failed: (\d+), Warnings: (\d+)/) ??
-    out.match(/Total for .*: (\d+), Succeeded: (\d+), Failed: (\d+), Warnings: (\d+)/);
+  const line = (what: string) =>
+    out.match(new RegExp(`${what} for .*: (\\d+), Succeeded: (\\d+), Failed: (\\d+), Warnings: (\\d+)`));
+  const m = line("Grand Total") ?? line("Total");
   if (!m) throw new Error(`no totals in v4l2-compliance output:\n${out}`);
   const [, total, succeeded, failed, warnings] = m.map(Number);
   return { total, succeeded, failed, warnings };

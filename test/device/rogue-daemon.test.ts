@@ -59,6 +59,13 @@ function encode(layout: StructLayout, type: number, ctx: number, fields: Record<
   return bytes;
 }
 
+/** STREAM_INFO for @ctx: an 8-bit NV12 stream of @width x @height, all of it visible. */
+const streamInfo = (ctx: number, width: number, height: number) =>
+  encode(STREAM_INFO, MsgType.STREAM_INFO, ctx, {
+    width, height, visible_left: 0, visible_top: 0, visible_width: width, visible_height: height,
+    pixfmt: 0, bit_depth: 8, min_buffers: 4, colorspace: 0, xfer_func: 0, ycbcr_enc: 0, quantization: 0, reserved: 0,
+  });
+
 /** The real client the rogue serves: FFmpeg's wrapper decoding @path through the node. */
 const spawnClient = (path: string) =>
   Bun.spawn(["ffmpeg", "-nostdin", "-v", "error", "-c:v", "h264_v4l2m2m", "-i", path, "-f", "null", "-"], {
@@ -276,11 +283,7 @@ describe.skipIf(!inVm)("a rogue daemon", () => {
           if (m.type === "CAPBUF" && told) capbufs++;
         });
       await waitFor("the client's context", () => (serve(), ctx !== 0), 30_000);
-      const info = encode(STREAM_INFO, MsgType.STREAM_INFO, ctx, {
-        width, height, visible_left: 0, visible_top: 0, visible_width: width, visible_height: height,
-        pixfmt: 0, bit_depth: 8, min_buffers: 4, colorspace: 0, xfer_func: 0, ycbcr_enc: 0, quantization: 0, reserved: 0,
-      });
-      expect(rogue.write(info)).toBe(STREAM_INFO.size);
+      expect(rogue.write(streamInfo(ctx, width, height))).toBe(STREAM_INFO.size);
       told = true;
       // The rogue reads on (and answers PINGs) but decodes nothing.
       const exited = (async () => {
@@ -322,11 +325,7 @@ describe.skipIf(!inVm)("a rogue daemon", () => {
     const job = jobs[0] as (typeof jobs)[number];
     expect(expbuf(Queue.OUTPUT, job)).toEqual(["expbuf ok", "rw EACCES", "ro ok"]);
     // The stream described in the client's own format: its frame buffers come.
-    const info = encode(STREAM_INFO, MsgType.STREAM_INFO, ctx, {
-      width: 854, height: 480, visible_left: 0, visible_top: 0, visible_width: 854, visible_height: 480,
-      pixfmt: 0, bit_depth: 8, min_buffers: 4, colorspace: 0, xfer_func: 0, ycbcr_enc: 0, quantization: 0, reserved: 0,
-    });
-    expect(rogue.write(info)).toBe(STREAM_INFO.size);
+    expect(rogue.write(streamInfo(ctx, 854, 480))).toBe(STREAM_INFO.size);
     // FFmpeg may set CAPTURE up again (its early format was another), which
     // takes back the frame buffers handed first: the newest one held counts.
     let mapped: string[] = [];
