@@ -14,6 +14,7 @@
  *   fmt-out:W:H             the same, the coded size W x H given, as a client
  *                           that sets CAPTURE up before the stream is parsed
  *                           does (dev-decoder.rst, Initialization, step 4)
+ *   fmt-out-mib:M           fmt-out asking for OUTPUT buffers of M MiB
  *   reqbufs-out:N           REQBUFS OUTPUT (0 frees)      "result reqbufs-out <count>|<ERRNO>"
  *   reqbufs-cap:N           REQBUFS CAPTURE in G_FMT's format
  *   create-cap:N:F          CREATE_BUFS CAPTURE, G_FMT's format F times wider
@@ -42,6 +43,9 @@
  *                           none                          "result last-done ok"
  *   settle:MS               serve both queues and events for MS ms
  *   query-out, query-cap    "state <queue> queued <n> done <n>" (QUERYBUF flags)
+ *   distinct                tag the start of every mapped buffer of both
+ *                           queues, then read every tag back: each mapping
+ *                           must be memory of its own "result distinct <n>|clash"
  *   auto:off, auto:on       answer SOURCE_CHANGE with a CAPTURE setup (default on)
  *   setup:create:F          set CAPTURE up with create-cap:…:F instead of REQBUFS
  *   setup:dmabuf:N          set CAPTURE up with DMABUF memory: N dmabufs, more
@@ -1081,6 +1085,36 @@ static void settle(unsigned int ms)
 		serve((int)(end - now_ms()), true);
 }
 
+/*
+ * Two buffers whose mmap offsets collide map the same memory (or the second
+ * fails to map): a tag written through one mapping shows through the other.
+ */
+static void distinct(void)
+{
+	struct queue *qs[] = { &s.out, &s.cap };
+	unsigned int n = 0;
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (unsigned int k = 0; k < 2; k++) {
+			for (unsigned int i = 0; i < qs[k]->n; i++) {
+				uint32_t tag = k << 16 | i, *at = qs[k]->bufs[i].addr;
+
+				if (!at || qs[k]->bufs[i].len < sizeof(tag))
+					continue;
+				if (!pass) {
+					*at = tag;
+				} else if (*at != tag) {
+					say("result distinct clash");
+					return;
+				} else {
+					n++;
+				}
+			}
+		}
+	}
+	say("result distinct %u", n);
+}
+
 static void query(struct queue *q)
 {
 	unsigned int queued = 0, done = 0;
@@ -1113,14 +1147,15 @@ static void step(const char *arg)
 
 	say("step %s", arg);
 	sscanf(arg, "%31[^:]:%u:%u", name, &a, &b);
-	if (!strcmp(name, "fmt-out")) {
+	if (!strcmp(name, "fmt-out") || !strcmp(name, "fmt-out-mib")) {
 		struct v4l2_format f = { .type = s.out.type };
+		bool mib = name[7] == '-';
 
 		f.fmt.pix_mp.pixelformat = V4L2_PIX_FMT_H264;
-		f.fmt.pix_mp.width = a;
-		f.fmt.pix_mp.height = b;
+		f.fmt.pix_mp.width = mib ? 0 : a;
+		f.fmt.pix_mp.height = mib ? 0 : b;
 		f.fmt.pix_mp.num_planes = 1;
-		f.fmt.pix_mp.plane_fmt[0].sizeimage = 512 * 1024;
+		f.fmt.pix_mp.plane_fmt[0].sizeimage = mib ? a << 20 : 512 * 1024;
 		result("fmt-out", xioctl(VIDIOC_S_FMT, &f));
 	} else if (!strcmp(name, "reqbufs-out") || !strcmp(name, "reqbufs-cap")) {
 		struct queue *q = name[8] == 'o' ? &s.out : &s.cap;
@@ -1175,6 +1210,8 @@ static void step(const char *arg)
 		settle(a);
 	} else if (!strcmp(name, "query-out") || !strcmp(name, "query-cap")) {
 		query(name[6] == 'o' ? &s.out : &s.cap);
+	} else if (!strcmp(name, "distinct")) {
+		distinct();
 	} else if (!strcmp(arg, "auto:on") || !strcmp(arg, "auto:off")) {
 		s.auto_setup = arg[6] == 'n';
 	} else if (!strncmp(arg, "setup:create:", 13)) {

@@ -8,17 +8,25 @@
 // writable at run time; the test lowers them and puts them back.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { release } from "node:os";
 import type { Clip } from "../../scripts/lib/clips";
 import { UAPI } from "../../src/protocol/uapi";
 import { findNodes } from "../../src/status/read";
 import * as sys from "../../src/shim/sys";
 import { seekClip } from "../helpers/decode-clips";
 import { inVm, MODULE, nodes, run } from "./helpers";
-import { client, seq } from "./m2m-seq";
+import { client, INIT, picture, SEQ_TIMEOUT, seq, seqSetup } from "./m2m-seq";
 
 const PARAMS = `/sys/module/${MODULE}/parameters`;
 const param = (name: string) => readFileSync(`${PARAMS}/${name}`, "utf8").trim();
 const setParam = (name: string, value: number | string) => writeFileSync(`${PARAMS}/${name}`, String(value));
+/*
+ * 6.1's vb2 numbers a queue's mmap offsets by the running sum of its
+ * buffers' sizes (later kernels by buffer index), and the node tells its
+ * two queues apart by an offset base of 1 GiB: past 1 GiB of OUTPUT
+ * buffers, their offsets would run into CAPTURE's.
+ */
+const SUMMED_OFFSETS = release().startsWith("6.1.");
 /** The stateless node, once found. */
 let slVideo = "";
 
@@ -59,7 +67,7 @@ describe.skipIf(!inVm)("limits on what one user may take", () => {
   let video = "";
 
   beforeAll(() => {
-    for (const p of ["max_contexts", "max_contexts_per_user", "max_buffer_mib"]) saved[p] = param(p);
+    for (const p of ["max_contexts", "max_contexts_per_user", "max_buffer_mib", "job_timeout_ms"]) saved[p] = param(p);
     clip = seekClip();
     video = nodes().video;
     slVideo = findNodes(undefined, UAPI.SL_CARD_NAME).video ?? "";
@@ -160,4 +168,42 @@ describe.skipIf(!inVm)("limits on what one user may take", () => {
     expect(roomy.result("reqbufs-out")).toBe("32");
     expect(roomy.result("reqbufs-cap")).toBe("4");
   });
+
+  // Allocates 1 GiB of buffers: scripts/test gives the 6.1 guest the memory.
+  test.skipIf(!SUMMED_OFFSETS)(
+    "on 6.1, OUTPUT buffers stop at 1 GiB of offsets, below CAPTURE's: every buffer maps memory of its own",
+    () => {
+      run(["dmesg", "-C"]);
+      // 32 bitstream buffers of 64 MiB (the largest) would be 2 GiB, within max_buffer_mib.
+      const t = seq(clip, ["fmt-out-mib:64", "reqbufs-out:32", "reqbufs-cap:4", "distinct"]);
+      expect(t.result("reqbufs-out")).toBe("16");
+      expect(t.result("reqbufs-cap")).toBe("4");
+      expect(t.result("distinct")).toBe("20");
+      expect(run(["dmesg"]).out).toMatch(/context \d+: 16 of 32 buffers of 67108864 bytes fit/);
+    },
+    60_000,
+  );
+
+  // The watchdog reads the parameter once per arming: read twice, a 0
+  // between the two reads would arm it to fire at once on a context with
+  // work in hand. The window is a few instructions: this shows that the
+  // change is safe to make, not that a second read would be caught.
+  test("job_timeout_ms rewritten all through a decode, to 0 and back, fails no healthy context", async () => {
+    const { ref } = await seqSetup();
+    run(["dmesg", "-C"]);
+    const file = `${PARAMS}/job_timeout_ms`;
+    const flip = Bun.spawn(["sh", "-c", `while echo 0 > ${file} && echo 5000 > ${file}; do :; done`]);
+    try {
+      const t = seq(clip, [...INIT, `feed:0:${clip.frames}`, "stop", "last"]);
+      expect(picture(t.frames())).toEqual(ref);
+      expect(t.result("dqbuf-after-last")).toBe("EPIPE");
+    } finally {
+      flip.kill();
+      await flip.exited;
+      setParam("job_timeout_ms", saved.job_timeout_ms ?? "5000");
+    }
+    // Still writing when stopped: no write failed all along.
+    expect(flip.signalCode).toBe("SIGTERM");
+    expect(run(["dmesg"]).out).not.toMatch(/did not answer in time/);
+  }, SEQ_TIMEOUT);
 });
