@@ -29,8 +29,12 @@ int dd_sl_h264_unit(struct dd_sl_h264 *s, const struct dd_sl_ctrls *c, const uin
 		snprintf(why, whylen, "an empty bitstream buffer");
 		return -1;
 	}
-	if (!first)
-		goto slices;
+	/*
+	 * Every request, not only a picture's first: a field pair is one
+	 * picture of two requests, and a stream may change the PPS between
+	 * its fields under the same id (FRExt4_Panasonic: one more reference
+	 * by default for the second field). Unchanged sets are not repeated.
+	 */
 	sps_len = dd_h264_write_sps(sps, sizeof(sps), c->h264_sps);
 	if (sps_len < 0) {
 		snprintf(why, whylen, "the SPS control holds values H.264 cannot code");
@@ -47,7 +51,6 @@ int dd_sl_h264_unit(struct dd_sl_h264 *s, const struct dd_sl_ctrls *c, const uin
 		r = dd_sl_unit_put_changed(u, s->pps, &s->pps_len, pps, pps_len, r > 0);
 	if (r < 0)
 		goto nomem;
-slices:
 	/* Without start codes, a buffer is one NAL unit (a slice-based request's slice). */
 	if (c->h264_start_code && *c->h264_start_code == V4L2_STATELESS_H264_START_CODE_NONE &&
 	    dd_sl_unit_append(u, start_code, sizeof(start_code)))

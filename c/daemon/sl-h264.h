@@ -30,8 +30,9 @@ void dd_sl_h264_reset(struct dd_sl_h264 *s);
 
 /*
  * Adds one request to the access unit u: the first of a picture (first:
- * u is emptied, the parameter sets go in as needed) or a later one of the
- * same picture, from its controls c and its bitstream data (len bytes).
+ * u is emptied) or a later one of the same picture, from its controls c
+ * and its bitstream data (len bytes); the parameter sets go in before it
+ * where they changed.
  * Returns 0, or -1 with the reason in why: a missing or invalid control,
  * an empty buffer, or no memory.
  */
