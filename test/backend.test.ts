@@ -5,8 +5,9 @@
 // its mapping ends must not crash the daemon, the chunk's buffer may be
 // overwritten as soon as the backend has loaded it, and every frame must carry
 // the timestamp of the chunk it started in (dev-decoder.rst), never none.
+// And no frame may be lost where the stream leaves its reorder depth unsaid.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Glob } from "bun";
@@ -57,4 +58,26 @@ describe("the libavcodec backend takes a byte stream cut anywhere", () => {
     expect(r.code).toBe(0);
     expect(r.pts).toEqual(new Array(clip.frames).fill(0));
   });
+});
+
+// A public conformance stream (../shared/vectors, test data beside the
+// checkout) whose SPS does not say how deep its pictures reorder: left to
+// guess, libavcodec output two pictures before the B pictures that come
+// first in display order and dropped those, where the ffmpeg command line,
+// which decodes ahead while it probes, loses none.
+const MMCO4 = join(ROOT, "..", "shared", "vectors", "JVT-FR-EXT", "FRExt_MMCO4_Sony_B", "FRExt_MMCO4_Sony_B", "FRExt_MMCO4_Sony_B.264");
+if (!existsSync(MMCO4)) console.log(`backend: reorder depth test skipped: no ${MMCO4}`);
+
+test.skipIf(!existsSync(MMCO4))("an H.264 stream that leaves its reorder depth unsaid loses no frame", () => {
+  const probe = Bun.spawnSync(
+    ["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", MMCO4],
+    { stdout: "pipe" },
+  );
+  const frames = Number(probe.stdout.toString().trim());
+  expect(frames).toBe(60);
+  for (const chunk of [4096, 16 << 20]) {
+    const p = Bun.spawnSync([driver, MMCO4, String(chunk)], { stdout: "pipe", stderr: "pipe" });
+    expect(p.exitCode).toBe(0);
+    expect(p.stdout.toString().split("\n").filter((l) => l.startsWith("frame "))).toHaveLength(frames);
+  }
 });

@@ -121,6 +121,16 @@ struct dd_backend *dd_backend_open(uint32_t codec, int threads, char *err, size_
 	}
 	b->avctx->thread_count = threads;
 	b->avctx->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+	/*
+	 * An H.264 stream whose SPS does not say how deep its pictures reorder
+	 * (no VUI bitstream_restriction) gets the depth the standard infers,
+	 * its level's DPB size, instead of libavcodec's guess, which grows
+	 * only once a picture came out of order and drops that picture (the
+	 * ffmpeg command line avoids it by decoding ahead in its probe; a
+	 * decoder node cannot). Costs latency on such streams only.
+	 */
+	if (codec == DAEDALUS_CODEC_H264)
+		b->avctx->strict_std_compliance = FF_COMPLIANCE_STRICT;
 	/* Timestamps are the V4L2 buffers' nanoseconds, passed through untouched. */
 	b->avctx->pkt_timebase = (AVRational){ 1, 1000000000 };
 	r = dd_ff.avcodec_open2(b->avctx, dec, NULL);
