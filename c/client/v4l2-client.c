@@ -57,7 +57,7 @@ struct dd_client {
 	char err[256];
 };
 
-_Static_assert(sizeof(struct dd_client_event) == 56, "dd_client_event layout is shared with TypeScript");
+_Static_assert(sizeof(struct dd_client_event) == 64, "dd_client_event layout is shared with TypeScript");
 
 __attribute__((format(printf, 3, 4)))
 static int fail(struct dd_client *c, int r, const char *fmt, ...)
@@ -510,6 +510,7 @@ static int dequeue_frame(struct dd_client *c, struct dd_client_event *ev)
 	ev->timestamp_us = (int64_t)b.timestamp.tv_sec * 1000000 + b.timestamp.tv_usec;
 	ev->sequence = b.sequence;
 	ev->flags = b.flags;
+	ev->bytesused = plane.bytesused;
 	return DD_CLIENT_FRAME;
 }
 
@@ -561,6 +562,7 @@ DD_EXPORT int dd_client_step(struct dd_client *c, int timeout_ms, struct dd_clie
 		r = wait_and_dequeue(c, timeout_ms, ev);
 	*ev = (struct dd_client_event){
 		.timestamp_us = ev->timestamp_us, .sequence = ev->sequence, .flags = ev->flags,
+		.bytesused = ev->bytesused,
 		.pixelformat = c->fmt.pixelformat, .coded_width = c->fmt.coded_width,
 		.coded_height = c->fmt.coded_height, .visible_left = c->fmt.visible_left,
 		.visible_top = c->fmt.visible_top, .visible_width = c->fmt.visible_width,

@@ -27,6 +27,7 @@ struct dd_client_event {
 	int64_t timestamp_us;	/* of the OUTPUT buffer the frame came from (>= 0) */
 	uint32_t sequence;
 	uint32_t flags;		/* V4L2_BUF_FLAG_* (KEYFRAME, ERROR, LAST...) */
+	uint32_t bytesused;	/* 0: no picture (an ERROR buffer the decoder made nothing of) */
 	/* the CAPTURE format, valid from the first DD_CLIENT_FORMAT on */
 	uint32_t pixelformat;
 	uint32_t coded_width;

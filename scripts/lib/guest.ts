@@ -35,7 +35,6 @@ export function daedalusd(...args: string[]): string[] {
   return exe ? [exe, ...args] : ["bun", join(ROOT, "src/cli.ts"), ...args];
 }
 
-/** Runs a command to completion, returning its exit code and output. */
 /** Runs @cmd to its end; @env adds to (or overrides) this process's environment. */
 export function run(
   cmd: string[],

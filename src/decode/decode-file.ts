@@ -30,8 +30,14 @@ export interface DecodedFrame {
   n: number;
   /** The presentation time of the packet the frame came from, in microseconds. */
   ptsUs: number | null;
-  /** MD5 of the packed visible picture, or null for a frame the decoder flagged as damaged. */
+  /** MD5 of the packed visible picture, or null where the decoder made no picture. */
   md5: string | null;
+  /**
+   * Flagged V4L2_BUF_FLAG_ERROR: libavcodec reported an error in it (the
+   * picture, if any, is what it made of the stream, concealed where it had
+   * to be, and is written out, as FFmpeg's own clients do).
+   */
+  damaged: boolean;
   keyframe: boolean;
 }
 
@@ -131,9 +137,9 @@ function run(demux: Demuxer, client: V4l2Client, opts: DecodeOptions): DecodeRes
     }
     const isDamaged = (ev.flags & BufFlag.error) !== 0;
     let md5: string | null = null;
-    if (isDamaged) {
+    if (isDamaged) damaged++;
+    if (!ev.bytesused) {
       client.take(null);
-      damaged++;
     } else {
       const size = client.take(picture);
       const bytes = picture.subarray(0, size);
@@ -144,6 +150,7 @@ function run(demux: Demuxer, client: V4l2Client, opts: DecodeOptions): DecodeRes
       n: frames.length,
       ptsUs: ptsBySeq.get(ev.timestampUs) ?? null,
       md5,
+      damaged: isDamaged,
       keyframe: (ev.flags & BufFlag.keyframe) !== 0,
     });
     opts.onProgress?.(frames.length, demux.info.frames, fps());

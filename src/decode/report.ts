@@ -22,7 +22,7 @@ export function decodeReport(file: string, node: string, r: DecodeResult): strin
     "#   n         pts  key  md5",
     ...r.frames.map(
       (f) =>
-        `${String(f.n).padStart(5)} ${formatPts(f.ptsUs).padStart(11)}  ${f.keyframe ? "K" : "-"}    ${f.md5 ?? "damaged"}`,
+        `${String(f.n).padStart(5)} ${formatPts(f.ptsUs).padStart(11)}  ${f.keyframe ? "K" : "-"}    ${f.md5 ?? "no picture"}${f.damaged ? "  damaged" : ""}`,
     ),
     `${r.frames.length} frames in ${r.seconds.toFixed(2)} s: ${r.fps.toFixed(1)} fps${r.damaged ? `, ${r.damaged} damaged` : ""}`,
   ];
@@ -41,6 +41,6 @@ export function decodeJson(file: string, node: string, r: DecodeResult) {
     damaged: r.damaged,
     seconds: r.seconds,
     fps: r.fps,
-    frames: r.frames.map((f) => ({ n: f.n, pts_us: f.ptsUs, keyframe: f.keyframe, md5: f.md5 })),
+    frames: r.frames.map((f) => ({ n: f.n, pts_us: f.ptsUs, keyframe: f.keyframe, md5: f.md5, damaged: f.damaged })),
   };
 }

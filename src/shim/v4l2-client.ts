@@ -35,6 +35,7 @@ export const CLIENT_EVENT = defineStruct("dd_client_event", [
   ["timestamp_us", "u64"],
   ["sequence", "u32"],
   ["flags", "u32"],
+  ["bytesused", "u32"],
   ["pixelformat", "u32"],
   ["coded_width", "u32"],
   ["coded_height", "u32"],
@@ -156,7 +157,7 @@ export type ClientEvent =
   | { kind: "idle" }
   | { kind: "end" }
   | { kind: "format"; format: FrameFormat }
-  | { kind: "frame"; timestampUs: number; sequence: number; flags: number };
+  | { kind: "frame"; timestampUs: number; sequence: number; flags: number; bytesused: number };
 
 /** V4L2_BUF_FLAG_* a frame may carry that decode reports. */
 export const BufFlag = { keyframe: 0x8, pframe: 0x10, bframe: 0x20, error: 0x40, last: 0x100000 } as const;
@@ -229,6 +230,7 @@ export class V4l2Client {
           timestampUs: Number(e.timestamp_us),
           sequence: Number(e.sequence),
           flags: Number(e.flags),
+          bytesused: Number(e.bytesused),
         };
       case ClientStep.end:
         return { kind: "end" };

@@ -10,12 +10,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { inVm, loadStatelessNode, restoreModule, ROOT, run } from "./helpers";
+import { inVm, loadStatelessNode, restoreModule, run } from "./helpers";
+import { haveVectors, suiteVectors, VECTOR_MODE, VECTORS } from "./vectors";
 
-const VECTORS = join(ROOT, "..", "shared", "vectors");
 const REGISTRY = "/tmp/gst-registry-fluster.bin";
-const MODE = process.env.DAEDALUS_FLUSTER ?? "";
-const ALL = MODE === "all";
+const ALL = VECTOR_MODE === "all";
 
 interface Suite {
   name: string;
@@ -66,14 +65,6 @@ const SUITES: Suite[] = [
   },
 ];
 
-/** The vectors of a suite as its JSON lists them. */
-function suiteVectors(suite: string): string[] {
-  const json = JSON.parse(readFileSync(join(VECTORS, "suites", `${suite}.json`), "utf8")) as {
-    test_vectors: { name: string }[];
-  };
-  return json.test_vectors.map((v) => v.name);
-}
-
 /**
  * Runs @decoders on @vectors of @suite, one job at a time (the guest has
  * two CPUs, and the node's contexts share the daemon); per decoder, each
@@ -106,12 +97,11 @@ function fluster(suite: string, decoders: string[], vectors: string[]): Map<stri
   return results;
 }
 
-const have = existsSync(join(VECTORS, "suites"));
-const wanted = inVm && (MODE === "handful" || ALL);
-if (wanted && !have) console.log(`fluster: skipped: no conformance vectors at ${VECTORS}`);
+const wanted = inVm && (VECTOR_MODE === "handful" || ALL);
+if (wanted && !haveVectors) console.log(`fluster: skipped: no conformance vectors at ${VECTORS}`);
 if (wanted && !Bun.which("fluster")) throw new Error("fluster is not installed (scripts/bootstrap installs it)");
 
-describe.skipIf(!wanted || !have)("fluster on the conformance vectors, through the stateless node", () => {
+describe.skipIf(!wanted || !haveVectors)("fluster on the conformance vectors, through the stateless node", () => {
   beforeAll(async () => {
     await loadStatelessNode();
     rmSync(REGISTRY, { force: true });
@@ -123,7 +113,7 @@ describe.skipIf(!wanted || !have)("fluster on the conformance vectors, through t
     test(
       `${suite.name}: every vector libav decodes right decodes right through the node`,
       () => {
-        const vectors = ALL ? suiteVectors(suite.name) : suite.handful;
+        const vectors = ALL ? suiteVectors(suite.name).map((v) => v.name) : suite.handful;
         const results = fluster(suite.name, [suite.libav, suite.node], vectors);
         // fluster's summary cuts each name at its first ":", or, with none, drops its last character.
         const of = (decoder: string) =>

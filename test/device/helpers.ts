@@ -74,7 +74,7 @@ export const DecodeResult = v.object({
   damaged: v.number(),
   fps: v.number(),
   formats: v.array(v.object({ pixelformat: v.string(), visible: v.object({ width: v.number(), height: v.number() }) })),
-  frames: v.array(v.object({ n: v.number(), md5: v.nullable(v.string()), keyframe: v.boolean() })),
+  frames: v.array(v.object({ n: v.number(), md5: v.nullable(v.string()), keyframe: v.boolean(), damaged: v.boolean() })),
 });
 
 /** `daedalusd decode --json EXTRA... PATH`, unparsed. */
