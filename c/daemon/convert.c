@@ -12,14 +12,22 @@ static enum AVPixelFormat layout_of(enum AVPixelFormat f)
 	return f == AV_PIX_FMT_YUVJ420P ? AV_PIX_FMT_YUV420P : f;
 }
 
+/*
+ * Monochrome (HEVC RExt 4:0:0, AV1 mono_chrome) goes out as 4:2:0 whose
+ * chroma is neutral: the picture a client shows is the same, and swscale
+ * fills the chroma as the ffmpeg command line's conversion does. (H.264's
+ * 4:0:0 already comes out of libavcodec that way.)
+ */
 int dd_convert_depth(enum AVPixelFormat f)
 {
 	switch (layout_of(f)) {
 	case AV_PIX_FMT_YUV420P:
 	case AV_PIX_FMT_NV12:
+	case AV_PIX_FMT_GRAY8:
 		return 8;
 	case AV_PIX_FMT_YUV420P10LE:
 	case AV_PIX_FMT_P010LE:
+	case AV_PIX_FMT_GRAY10LE:
 		return 10;
 	default:
 		return 0;

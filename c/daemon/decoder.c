@@ -229,7 +229,7 @@ static bool stream_info_of(struct dd_decoder *d, int width, int height, enum AVP
 		const char *name = dd_ff.av_get_pix_fmt_name(f);
 
 		send_error(d, DAEDALUS_ERR_UNSUPPORTED,
-			   "frames in %s: only 4:2:0 at 8 or 10 bits can be delivered",
+			   "frames in %s: only 4:2:0 or monochrome at 8 or 10 bits can be delivered",
 			   name ? name : "an unknown format");
 		return false;
 	}
