@@ -6,8 +6,9 @@
 // before any format is announced: the client gets EIO (dev-decoder.rst's
 // fatal error) and the daemon's and the kernel's logs name the format,
 // rather than frames with their chroma thrown away. Clips are encoded here
-// by Debian's encoders, five frames each. Reduced runs (the arm64 guest:
-// its swscale has paths of its own) refuse one stream only.
+// by Debian's encoders, five frames each. The arm64 guests refuse one
+// stream only (the refusal is the same C on every architecture; the
+// monochrome conversion is not: swscale has NEON paths of its own).
 import { beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,7 +20,6 @@ import {
   daedalusdDecodeJson,
   ffmpegFrameMd5s,
   inVm,
-  reduced,
   run,
   startDaemon,
 } from "./helpers";
@@ -92,16 +92,18 @@ describe.skipIf(!inVm)("streams whose chroma is not 4:2:0", () => {
     }, 180_000);
   }
 
-  for (const e of reduced ? REFUSED.slice(0, 1) : REFUSED) {
+  for (const e of process.arch === "arm64" ? REFUSED.slice(0, 1) : REFUSED) {
     test(`${e.name}: refused with a clear error, EIO in the client, the format named in both logs`, () => {
       const path = encode(e);
-      const logBefore = readFileSync(DAEMON_LOG, "utf8").length;
       run(["dmesg", "-C"]);
       const r = run(daedalusd("decode", path), { timeoutMs: 120_000 });
       expect(r.code).not.toBe(0);
       expect(r.err).toMatch(/Input\/output error|EIO/);
-      expect(readFileSync(DAEMON_LOG, "utf8").slice(logBefore)).toContain(`frames in ${e.decoded}: ${WHY}`);
+      // The kernel's log, cleared above, ties the line to this stream; the
+      // daemon's log is only searched (a daemon restarted by an earlier test
+      // writes it from its start again, over the old lines).
       expect(run(["dmesg"]).out).toContain(`the daemon cannot decode: frames in ${e.decoded}: ${WHY}`);
+      expect(readFileSync(DAEMON_LOG, "utf8")).toContain(`frames in ${e.decoded}: ${WHY}`);
     }, 180_000);
   }
 });

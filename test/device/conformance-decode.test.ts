@@ -23,15 +23,15 @@ interface Suite {
 }
 
 const SUITES: Suite[] = [
-  { name: "JVT-AVC_V1", handful: ["BA1_Sony_D", "MR1_BT_A", "SVA_BA2_D"], beyondPlain: [] },
+  { name: "JVT-AVC_V1", handful: ["BA1_Sony_D", "MR1_BT_A"], beyondPlain: [] },
   {
     name: "JVT-FR-EXT",
-    handful: ["FRExt_MMCO4_Sony_B", "FRExt4_Panasonic_B", "HPCAMAPALQ_BRCM_B", "HCAFF1_HHI_B", "FRExt2_Panasonic_C"],
+    handful: ["FRExt_MMCO4_Sony_B", "FRExt4_Panasonic_B"],
     beyondPlain: [],
   },
   {
     name: "VP8-TEST-VECTORS",
-    handful: ["vp80-00-comprehensive-001", "vp80-03-segmentation-1425", "vp80-03-segmentation-1436"],
+    handful: ["vp80-00-comprehensive-001", "vp80-03-segmentation-1436"],
     beyondPlain: ["vp80-03-segmentation-1425", "vp80-03-segmentation-1436"],
   },
 ];
