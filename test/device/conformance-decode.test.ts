@@ -12,8 +12,8 @@
 import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { readFileSync, rmSync } from "node:fs";
-import { daedalusdDecode, inVm } from "./helpers";
-import { haveVectors, suiteVectors, VECTOR_MODE, VECTORS, type Vector } from "./vectors";
+import { daedalusdDecode } from "./helpers";
+import { ALL_VECTORS, haveVectors, suiteVectors, VECTORS, vectorsWanted, type Vector } from "./vectors";
 
 interface Suite {
   name: string;
@@ -62,17 +62,15 @@ function nodeMd5(v: Vector): string {
   return md5(readFileSync(OUT));
 }
 
-const ALL = VECTOR_MODE === "all";
-const wanted = inVm && (VECTOR_MODE === "handful" || ALL);
-if (wanted && !haveVectors) console.log(`conformance-decode: skipped: no conformance vectors at ${VECTORS}`);
+if (vectorsWanted && !haveVectors) console.log(`conformance-decode: skipped: no conformance vectors at ${VECTORS}`);
 
-describe.skipIf(!wanted || !haveVectors)("daedalusd decode on the conformance vectors, through the stateful node", () => {
+describe.skipIf(!vectorsWanted || !haveVectors)("daedalusd decode on the conformance vectors, through the stateful node", () => {
   for (const suite of SUITES) {
     test(
       `${suite.name}: right wherever plain libavcodec is, and on the size changes`,
       () => {
-        const vectors = suiteVectors(suite.name).filter((v) => ALL || suite.handful.includes(v.name));
-        expect(vectors.length).toBe(ALL ? suiteVectors(suite.name).length : suite.handful.length);
+        const vectors = suiteVectors(suite.name).filter((v) => ALL_VECTORS || suite.handful.includes(v.name));
+        expect(vectors.length).toBe(ALL_VECTORS ? suiteVectors(suite.name).length : suite.handful.length);
         const wrong: string[] = [];
         let plainRight = 0;
         let nodeRight = 0;

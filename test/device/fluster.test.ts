@@ -12,11 +12,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { inVm, loadStatelessNode, restoreModule, run } from "./helpers";
-import { haveVectors, suiteVectors, VECTOR_MODE, VECTORS } from "./vectors";
+import { loadStatelessNode, restoreModule, run } from "./helpers";
+import { ALL_VECTORS, haveVectors, suiteVectors, VECTORS, vectorsWanted } from "./vectors";
 
 const REGISTRY = "/tmp/gst-registry-fluster.bin";
-const ALL = VECTOR_MODE === "all";
 
 /** A client through one of the nodes, and the plain decoder it must match: fluster's names. */
 interface Pair {
@@ -117,11 +116,10 @@ function fluster(suite: string, decoders: string[], vectors: string[]): Map<stri
   return results;
 }
 
-const wanted = inVm && (VECTOR_MODE === "handful" || ALL);
-if (wanted && !haveVectors) console.log(`fluster: skipped: no conformance vectors at ${VECTORS}`);
-if (wanted && !Bun.which("fluster")) throw new Error("fluster is not installed (scripts/bootstrap installs it)");
+if (vectorsWanted && !haveVectors) console.log(`fluster: skipped: no conformance vectors at ${VECTORS}`);
+if (vectorsWanted && !Bun.which("fluster")) throw new Error("fluster is not installed (scripts/bootstrap installs it)");
 
-describe.skipIf(!wanted || !haveVectors)("fluster on the conformance vectors, through both nodes", () => {
+describe.skipIf(!vectorsWanted || !haveVectors)("fluster on the conformance vectors, through both nodes", () => {
   beforeAll(async () => {
     await loadStatelessNode();
     rmSync(REGISTRY, { force: true });
@@ -133,7 +131,7 @@ describe.skipIf(!wanted || !haveVectors)("fluster on the conformance vectors, th
     test(
       `${suite.name}: every vector the plain decoders decode right decodes right through the nodes`,
       () => {
-        const vectors = ALL ? suiteVectors(suite.name).map((v) => v.name) : suite.handful;
+        const vectors = ALL_VECTORS ? suiteVectors(suite.name).map((v) => v.name) : suite.handful;
         const decoders = [...new Set(suite.pairs.flatMap((p) => [p.plain, p.node]))];
         const results = fluster(suite.name, decoders, vectors);
         // fluster's summary cuts each name at its first ":", or, with none,

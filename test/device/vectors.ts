@@ -4,13 +4,17 @@
 // JSON listing its vectors with the reference MD5 of the whole output.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT } from "./helpers";
+import { inVm, ROOT } from "./helpers";
 
 export const VECTORS = join(ROOT, "..", "shared", "vectors");
 export const haveVectors = existsSync(join(VECTORS, "suites"));
 
 /** How many vectors a run takes: DAEDALUS_FLUSTER=handful (CI, 6.12) or all (--full); unset, none. */
 export const VECTOR_MODE = process.env.DAEDALUS_FLUSTER ?? "";
+/** Every vector of each suite (--full), not the handful. */
+export const ALL_VECTORS = VECTOR_MODE === "all";
+/** Whether this run takes vectors at all: in a guest, with DAEDALUS_FLUSTER set. */
+export const vectorsWanted = inVm && (VECTOR_MODE === "handful" || ALL_VECTORS);
 
 export interface Vector {
   name: string;
