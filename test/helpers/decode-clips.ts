@@ -3,7 +3,8 @@
 // host's root read-only, so scripts/test makes them on the host first
 // (`bun test/helpers/decode-clips.ts`); the suite then finds them cached.
 import { type Clip, type ClipCodec, makeClip } from "../../scripts/lib/clips";
-import { concatClip } from "./concat-clips";
+import { concatClip } from "../../scripts/lib/concat-clips";
+import { GENERATED_VECTORS, generateVectors } from "../../scripts/lib/gen-vectors";
 import { streamHdr } from "./stream-hdr";
 
 /** Sizes the issue asks for: HD, and sizes that are not multiples of 16. */
@@ -235,4 +236,6 @@ if (import.meta.main) {
     ...Object.values(robustnessClips()), ...manyContextClips(), ...statelessClips()];
   const count = new Set(all.map((c) => c.path)).size;
   console.log(`decode clips: ${count} ready in ${all[0]?.path.replace(/\/[^/]*$/, "")}`);
+  // The conformance suites made here (fluster.test.ts, conformance-decode.test.ts).
+  console.log(`generated conformance suites: ${generateVectors().join(", ")} in ${GENERATED_VECTORS}`);
 }

@@ -6,12 +6,12 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { type Clip, clipsDir } from "../../scripts/lib/clips";
+import { type Clip, clipsDir } from "./clips";
 
 const IVF_FRAME_HEADER = 12;
 
 /** The frames of an IVF file, as (size, pts, data) records without the file header. */
-function ivfFrames(bytes: Uint8Array): Uint8Array[] {
+export function ivfFrames(bytes: Uint8Array): Uint8Array[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (String.fromCharCode(...bytes.subarray(0, 4)) !== "DKIF") throw new Error("not an IVF file");
   const frames: Uint8Array[] = [];
@@ -24,7 +24,7 @@ function ivfFrames(bytes: Uint8Array): Uint8Array[] {
   return frames;
 }
 
-function concatIvf(parts: Uint8Array[]): Uint8Array {
+export function concatIvf(parts: Uint8Array[]): Uint8Array {
   const first = parts[0];
   if (!first) throw new Error("nothing to concatenate");
   const header = first.slice(0, new DataView(first.buffer, first.byteOffset).getUint16(6, true));
