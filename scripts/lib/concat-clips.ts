@@ -11,7 +11,7 @@ import { type Clip, clipsDir } from "./clips";
 const IVF_FRAME_HEADER = 12;
 
 /** The frames of an IVF file, as (size, pts, data) records without the file header. */
-export function ivfFrames(bytes: Uint8Array): Uint8Array[] {
+function ivfFrames(bytes: Uint8Array): Uint8Array[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (String.fromCharCode(...bytes.subarray(0, 4)) !== "DKIF") throw new Error("not an IVF file");
   const frames: Uint8Array[] = [];

@@ -38,11 +38,12 @@ interface Recipe {
   /** libvpx's two passes: its hidden alt-ref frames (superframes) come with the second. */
   twoPass?: boolean;
   /**
-   * Start at the Nth access unit (from 1) that carries a sequence parameter
-   * set, dropping what comes before: a stream joined mid-way, whose first
-   * picture is no IDR (H.264 and HEVC, with access unit delimiters).
+   * Start at the Nth key packet (from 1) as libavformat's parser marks them
+   * (IDR and recovery points in H.264, IRAP pictures in HEVC), dropping
+   * what comes before: a stream joined mid-way, whose first picture need
+   * be no IDR.
    */
-  startAtSps?: number;
+  startAtKey?: number;
   /** Parts of these sizes, each starting with a key frame, end to end (IVF): the size changes mid-stream. */
   sizes?: [number, number][];
 }
@@ -58,8 +59,9 @@ interface SuiteRecipe {
 
 const X264 = ["-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high"];
 // No thread pool, and so no wavefronts, but where a recipe asks for both
-// (x265 crashes on wpp without a pool). x265's ultrafast puts no
-// B-pictures before an I-picture, so no RASL: the open GOPs take medium.
+// (x265 crashes on wpp without a pool). The open GOPs take medium, whose
+// adaptive B-frames lead each CRA with RASL pictures (ultrafast with four
+// fixed B-frames made none in a trial); gen-vectors.test.ts checks they do.
 const X265 = (params: string, profile = "main", preset = "ultrafast") => [
   "-c:v", "libx265", "-preset", preset, "-profile:v", profile,
   "-x265-params", `log-level=error:pools=none:frame-threads=1:${params}`,
@@ -96,14 +98,14 @@ export const GENERATED_SUITES: SuiteRecipe[] = [
         shape: "the open-GOP stream joined at its second GOP: starts on a non-IDR I picture with leading B pictures",
         width: 352, height: 288, frames: 40,
         encoder: [...X264, "-x264-params", "keyint=12:min-keyint=12:scenecut=0:open-gop=1:bframes=3:aud=1"],
-        startAtSps: 2,
+        startAtKey: 2,
       },
       {
         name: "intra-refresh-joined",
         shape: "periodic intra refresh (no key frame after the first) joined mid-way: starts on a P picture",
         width: 352, height: 288, frames: 40,
         encoder: [...X264, "-x264-params", "intra-refresh=1:keyint=10:aud=1"],
-        startAtSps: 2,
+        startAtKey: 2,
       },
       {
         name: "sei-aud",
@@ -130,7 +132,7 @@ export const GENERATED_SUITES: SuiteRecipe[] = [
         shape: "the CRA stream joined at its second CRA: its RASL pictures are not output",
         width: 352, height: 288, frames: 40,
         encoder: X265("keyint=16:min-keyint=16:scenecut=0:open-gop=1:aud=1:repeat-headers=1", "main", "medium"),
-        startAtSps: 2,
+        startAtKey: 2,
       },
       {
         name: "temporal-layers",
@@ -237,43 +239,38 @@ function encode(codec: Codec, r: Recipe, width: number, height: number, out: str
   }
 }
 
-// By hand: FFmpeg 5.1 cannot cut an elementary stream at an access unit
-// without decoding (its noise filter's drop expression came with 6.0), and
-// with delimiters on, the cut is a scan for start codes.
-/** Offsets of the Annex B start codes in @b and the NAL unit type after each. */
-function nalUnits(b: Uint8Array, codec: Codec): { at: number; type: number }[] {
-  const units: { at: number; type: number }[] = [];
-  for (let i = 0; i + 3 < b.length; i++) {
-    if (b[i] === 0 && b[i + 1] === 0 && b[i + 2] === 1) {
-      const head = b[i + 3] ?? 0;
-      // A four-byte start code begins one zero earlier.
-      const at = i > 0 && b[i - 1] === 0 ? i - 1 : i;
-      units.push({ at, type: codec === "h264" ? head & 0x1f : (head >> 1) & 0x3f });
-      i += 3;
-    }
-  }
-  return units;
+/** @path's bytes from its @n-th key packet (counted from 1), where ffprobe's parser puts it. */
+function startAtKey(path: string, n: number): Uint8Array {
+  const p = Bun.spawnSync(["ffprobe", "-v", "error", "-show_entries", "packet=pos,flags", "-of", "csv=p=0", path]);
+  if (!p.success) throw new Error(`ffprobe failed on ${path}: ${p.stderr.toString().trim()}`);
+  const keys = p.stdout
+    .toString()
+    .trim()
+    .split("\n")
+    .map((l) => l.split(","))
+    .filter(([, flags]) => flags?.startsWith("K"))
+    .map(([pos]) => Number(pos));
+  const at = keys[n - 1];
+  if (at === undefined || Number.isNaN(at)) throw new Error(`${path} has no key packet number ${n}`);
+  return new Uint8Array(readFileSync(path)).slice(at);
 }
 
-/** @b from its @n-th access unit (counted from 1) that carries an SPS: AUD-delimited H.264 or HEVC. */
-function startAtSps(b: Uint8Array, codec: Codec, n: number): Uint8Array {
-  const aud = codec === "h264" ? 9 : 35;
-  const sps = codec === "h264" ? 7 : 33;
-  let auStart = -1;
-  let seen = 0;
-  for (const u of nalUnits(b, codec)) {
-    if (u.type === aud) auStart = u.at;
-    else if (u.type === sps && auStart >= 0 && ++seen === n) return b.slice(auStart);
-  }
-  throw new Error(`no access unit delimiter before SPS number ${n}: is aud on in the recipe?`);
+/**
+ * The ffmpeg command fluster's FFmpeg decoders run, writing @pixFmt frames
+ * to standard output: with @opts.decoder, through that decoder; with
+ * @opts.nativeSizes, at each frame's own size (-autoscale 0) rather than
+ * rescaled to the first.
+ */
+export function flusterFfmpegArgs(path: string, pixFmt: string, opts: { decoder?: string; nativeSizes?: boolean } = {}): string[] {
+  return [
+    ...(opts.decoder ? ["-c:v", opts.decoder] : []), "-i", path, ...(opts.nativeSizes ? ["-autoscale", "0"] : []),
+    "-fps_mode", "passthrough", "-vf", `format=pix_fmts=${pixFmt}`, "-f", "rawvideo", "-",
+  ];
 }
 
 /** The MD5 of plain libavcodec's whole output of @path in @pixFmt, at the stream's own sizes. */
 export function referenceMd5(path: string, pixFmt: string): string {
-  const raw = ffmpeg(
-    ["-i", path, "-autoscale", "0", "-fps_mode", "passthrough", "-vf", `format=pix_fmts=${pixFmt}`, "-f", "rawvideo", "-"],
-    `decode ${path}`,
-  );
+  const raw = ffmpeg(flusterFfmpegArgs(path, pixFmt, { nativeSizes: true }), `decode ${path}`);
   return createHash("md5").update(raw).digest("hex");
 }
 
@@ -297,7 +294,7 @@ function makeStream(codec: Codec, r: Recipe, dir: string): string {
     writeFileSync(tmp, concatIvf(parts));
   } else {
     encode(codec, r, r.width, r.height, tmp);
-    if (r.startAtSps) writeFileSync(tmp, startAtSps(new Uint8Array(readFileSync(tmp)), codec, r.startAtSps));
+    if (r.startAtKey) writeFileSync(tmp, startAtKey(tmp, r.startAtKey));
   }
   renameSync(tmp, path);
   writeFileSync(stamp, recipe);

@@ -17,6 +17,7 @@
 import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { readFileSync, rmSync } from "node:fs";
+import { flusterFfmpegArgs } from "../../scripts/lib/gen-vectors";
 import { daedalusdDecode } from "./helpers";
 import {
   ALL_VECTORS, GENERATED_VECTORS, haveGenerated, haveVectors, suiteVectors, VECTORS, vectorsWanted, type Vector,
@@ -42,13 +43,11 @@ interface Suite {
 const OUT = "/tmp/conformance-decode.yuv";
 const md5 = (bytes: Uint8Array) => createHash("md5").update(bytes).digest("hex");
 
-/** The ffmpeg command as fluster's FFmpeg decoders run it, @pre before the input; the MD5 of its output, or why none. */
-function ffmpegMd5(v: Vector, pre: string[]): string {
-  const p = Bun.spawnSync(
-    ["ffmpeg", "-v", "error", ...pre, "-i", v.path, "-fps_mode", "passthrough", "-vf", `format=pix_fmts=${v.outputFormat}`,
-      "-f", "rawvideo", "-"],
-    { stdout: "pipe", stderr: "pipe", timeout: 300_000 },
-  );
+/** The ffmpeg command as fluster's FFmpeg decoders run it, through @decoder if given; the MD5 of its output, or why none. */
+function ffmpegMd5(v: Vector, decoder?: string): string {
+  const p = Bun.spawnSync(["ffmpeg", "-v", "error", ...flusterFfmpegArgs(v.path, v.outputFormat, { decoder })], {
+    stdout: "pipe", stderr: "pipe", timeout: 300_000,
+  });
   if (p.exitCode !== 0) return `ffmpeg exit ${p.exitCode}: ${p.stderr.toString().trim().split("\n").at(-1)}`;
   return md5(p.stdout);
 }
@@ -94,7 +93,7 @@ const daedalusd: Client = {
 /** FFmpeg's wrapper of the stateful node for a codec fluster 0.1.0 has no entry for, as fluster would run it. */
 const wrapper = (name: string, decoder: string): Client => ({
   name,
-  md5: (v) => ffmpegMd5(v, ["-c:v", decoder]),
+  md5: (v) => ffmpegMd5(v, decoder),
   takes: (v) => v.outputFormat === "yuv420p",
 });
 
@@ -136,7 +135,7 @@ describe.skipIf(!vectorsWanted)("the node's clients beyond fluster on the confor
       () => {
         const vectors = suiteVectors(suite.name).filter((v) => ALL_VECTORS || suite.handful.includes(v.name));
         expect(vectors.length).toBe(ALL_VECTORS ? suiteVectors(suite.name).length : suite.handful.length);
-        const plain = new Map(vectors.map((v) => [v.name, ffmpegMd5(v, []) === v.result]));
+        const plain = new Map(vectors.map((v) => [v.name, ffmpegMd5(v) === v.result]));
         const plainRight = [...plain.values()].filter(Boolean).length;
         const wrong: string[] = [];
         for (const client of suite.clients) {
